@@ -1,0 +1,18 @@
+// The extension's settings (contributed in package.json under "baton.*"), read where they are used.
+import * as vscode from 'vscode';
+
+export interface BatonSettings {
+  deployOnSave: boolean;
+  openIn: 'external' | 'simpleBrowser';
+  /** null: baton.json's "port". */
+  gatewayPort: number | null;
+}
+
+export function readSettings(scope?: vscode.Uri): BatonSettings {
+  const config = vscode.workspace.getConfiguration('baton', scope);
+  return {
+    deployOnSave: config.get<boolean>('deployOnSave', true),
+    openIn: config.get<BatonSettings['openIn']>('openIn', 'external'),
+    gatewayPort: config.get<number | null>('gatewayPort', null),
+  };
+}

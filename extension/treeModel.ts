@@ -1,0 +1,300 @@
+// The Generations tree as plain data: gateway states in, item descriptors out. No `vscode` import, so it
+// is unit-tested without an editor; generationsView.ts only maps these descriptors to TreeItems.
+import type { GatewayState, GenerationInfo, GenerationState, SessionInfo } from '../gateway/types';
+
+/** One workspace folder's gateway as the extension last heard of it. */
+export interface GatewaySnapshot {
+  /** Absolute path of the workspace folder the gateway serves. */
+  folder: string;
+  /** The folder's display name. */
+  name: string;
+  state: GatewayState;
+}
+
+export type NodeKind = 'gateway' | 'generation' | 'worker' | 'session';
+
+export interface TreeNode {
+  /** Stable across refreshes, so that the tree keeps expansion and selection. */
+  id: string;
+  kind: NodeKind;
+  folder: string;
+  generation?: number;
+  label: string;
+  description: string;
+  /** Markdown; left out for generations, whose tooltip is built when it is shown (uptime, memory). */
+  tooltip?: string;
+  icon: { id: string; color?: string };
+  /** Menus in package.json match on it (`viewItem =~ /\.running$/` …). */
+  contextValue: string;
+  collapsible: 'none' | 'collapsed' | 'expanded';
+}
+
+/** What only the running process can tell; read when children or a tooltip are resolved. */
+export interface ProcessDetails {
+  now: number;
+  memoryBytes: number | null;
+}
+
+const RUNNING: ReadonlySet<GenerationState> = new Set(['starting', 'live', 'draining']);
+const BUSY: ReadonlySet<GenerationState> = new Set(['building', 'starting']);
+
+const ICONS: Record<GenerationState, TreeNode['icon']> = {
+  building: { id: 'loading~spin' },
+  starting: { id: 'loading~spin' },
+  live: { id: 'circle-filled', color: 'charts.green' },
+  draining: { id: 'history', color: 'charts.yellow' },
+  stopped: { id: 'circle-slash', color: 'disabledForeground' },
+  failed: { id: 'error', color: 'charts.red' },
+  crashed: { id: 'error', color: 'charts.red' },
+};
+
+/** A worker process exists (it has a pid, a port, memory, and can be opened). */
+export function isRunning(g: GenerationInfo): boolean {
+  return RUNNING.has(g.state);
+}
+
+/** Still building or running, i.e. something that Kill Worker can stop. */
+export function isActive(g: GenerationInfo): boolean {
+  return isRunning(g) || g.state === 'building';
+}
+
+export function stateIcon(state: GenerationState): TreeNode['icon'] {
+  return ICONS[state];
+}
+
+/** The top level: generations of the one gateway, or one node per gateway in a multi-root workspace. */
+export function rootNodes(snapshots: readonly GatewaySnapshot[]): TreeNode[] {
+  if (snapshots.length === 1) return generationNodes(snapshots[0]);
+  return snapshots.map(gatewayNode);
+}
+
+function gatewayNode(s: GatewaySnapshot): TreeNode {
+  const { live, port, watching } = s.state;
+  return {
+    id: s.folder,
+    kind: 'gateway',
+    folder: s.folder,
+    label: s.name,
+    description: [live === null ? 'no live generation' : `gen ${live} live`, `port ${port}`].join(' · '),
+    tooltip: [
+      `**${escapeMarkdown(s.name)}**: gateway on port ${port}`,
+      `deploy on save: ${watching ? 'on' : 'off'}`,
+      escapeMarkdown(s.folder),
+    ].join('  \n'),
+    icon: { id: 'server' },
+    contextValue: 'gateway',
+    collapsible: 'expanded',
+  };
+}
+
+/** Newest first. */
+export function generationNodes(s: GatewaySnapshot): TreeNode[] {
+  return [...s.state.generations].sort((a, b) => b.id - a.id).map((g) => generationNode(s.folder, g));
+}
+
+export function generationNode(folder: string, g: GenerationInfo): TreeNode {
+  const running = isRunning(g);
+  return {
+    id: `${folder}#${g.id}`,
+    kind: 'generation',
+    folder,
+    generation: g.id,
+    label: `generation ${g.id}`,
+    description: generationDescription(g),
+    icon: ICONS[g.state],
+    contextValue: `generation.${g.state}${running ? '.running' : ''}`,
+    collapsible: running ? (g.state === 'live' ? 'expanded' : 'collapsed') : 'none',
+  };
+}
+
+/** "live · 2 sessions · 3 tabs", "draining · 1 session · 0 tabs · 1 request", "failed · build exited with 2". */
+export function generationDescription(g: GenerationInfo): string {
+  const parts: string[] = [g.state];
+  if (isRunning(g)) {
+    parts.push(plural(g.sessions, 'session'), plural(g.tabs, 'tab'));
+    if (g.state === 'draining' && g.inflight > 0) parts.push(plural(g.inflight, 'request'));
+  } else if (g.reason) {
+    parts.push(shorten(g.reason, 60));
+  }
+  return parts.join(' · ');
+}
+
+/** The worker first, then its sessions, most recently seen first. */
+export function generationChildren(
+  folder: string,
+  state: GatewayState,
+  g: GenerationInfo,
+  details: ProcessDetails,
+): TreeNode[] {
+  const nodes: TreeNode[] = [];
+  if (isRunning(g) && g.pid !== null) nodes.push(workerNode(folder, g, details));
+  const sessions = state.sessions
+    .filter((s) => s.generation === g.id)
+    .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
+  for (const s of sessions) nodes.push(sessionNode(folder, s, details.now));
+  return nodes;
+}
+
+/** How the worker's description words a fact (others read "pid 123"). */
+const WORKER_FACT: Record<string, (value: string) => string> = {
+  uptime: (value) => `up ${value}`,
+  memory: (value) => value,
+};
+
+function workerNode(folder: string, g: GenerationInfo, details: ProcessDetails): TreeNode {
+  const facts = workerFacts(g, details);
+  return {
+    id: `${folder}#${g.id}/worker`,
+    kind: 'worker',
+    folder,
+    generation: g.id,
+    label: 'worker',
+    description: facts.map(([key, value]) => WORKER_FACT[key]?.(value) ?? `${key} ${value}`).join(' · '),
+    tooltip: factLines(`**Worker of generation ${g.id}**`, facts),
+    icon: { id: 'server-process' },
+    contextValue: 'worker',
+    collapsible: 'none',
+  };
+}
+
+function sessionNode(folder: string, s: SessionInfo, now: number): TreeNode {
+  const browser = browserName(s.userAgent);
+  const seen = `seen ${ago(Date.parse(s.lastSeen), now)}`;
+  return {
+    id: `${folder}#${s.generation}/session/${s.id}`,
+    kind: 'session',
+    folder,
+    generation: s.generation,
+    label: `${browser} session`,
+    description: `${plural(s.tabs, 'tab')} · ${seen}`,
+    tooltip: factLines(`**${escapeMarkdown(browser)} session** ${escapeMarkdown(s.id.slice(0, 8))}`, [
+      ['tabs', String(s.tabs)],
+      ['last seen', `${new Date(s.lastSeen).toLocaleString()} (${ago(Date.parse(s.lastSeen), now)})`],
+      ['user agent', s.userAgent || 'none'],
+    ]),
+    icon: { id: 'globe' },
+    contextValue: 'session',
+    collapsible: 'none',
+  };
+}
+
+export function generationTooltip(g: GenerationInfo, details: ProcessDetails): string {
+  const facts: [string, string][] = isRunning(g) ? workerFacts(g, details) : [];
+  facts.push(['started', new Date(g.createdAt).toLocaleString()]);
+  if (g.readyAt) facts.push(['ready', new Date(g.readyAt).toLocaleString()]);
+  if (g.stoppedAt) facts.push(['stopped', new Date(g.stoppedAt).toLocaleString()]);
+  if (g.exitCode !== null) facts.push(['exit code', String(g.exitCode)]);
+  if (g.reason) facts.push(['reason', g.reason]);
+  return factLines(`**Generation ${g.id}** · ${generationDescription(g)}`, facts);
+}
+
+function workerFacts(g: GenerationInfo, details: ProcessDetails): [string, string][] {
+  const facts: [string, string][] = [];
+  if (g.pid !== null) facts.push(['pid', String(g.pid)]);
+  if (g.port !== null) facts.push(['port', String(g.port)]);
+  facts.push(['uptime', formatDuration(details.now - Date.parse(g.readyAt ?? g.createdAt))]);
+  if (details.memoryBytes !== null) facts.push(['memory', formatBytes(details.memoryBytes)]);
+  return facts;
+}
+
+function factLines(title: string, facts: [string, string][]): string {
+  // Two trailing spaces: a Markdown line break inside one paragraph.
+  return [title, ...facts.map(([key, value]) => `${key}: ${escapeMarkdown(value)}`)].join('  \n');
+}
+
+/** The status bar's text and tooltip, the view badge's number, and what the build progress shows. */
+export interface Summary {
+  text: string;
+  tooltip: string;
+  sessions: number;
+}
+
+export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
+  const sessions = snapshots.reduce((n, s) => n + s.state.sessions.length, 0);
+  if (snapshots.length === 0) {
+    return { text: '$(layers) Baton', tooltip: 'Baton: no gateway is running. Click to open the Baton view.', sessions };
+  }
+  const tooltip = snapshots
+    .map(({ name, state }) => {
+      const live = state.live === null ? 'no live generation' : `generation ${state.live} live`;
+      const save = `deploy on save ${state.watching ? 'on' : 'off'}`;
+      return `${name}: ${live} on port ${state.port}, ${plural(state.sessions.length, 'session')}, ${save}`;
+    })
+    .join('\n');
+  if (snapshots.length > 1) {
+    return { text: `$(layers) ${snapshots.length} gateways · ${plural(sessions, 'session')}`, tooltip, sessions };
+  }
+  const { state } = snapshots[0];
+  const busy = busyGenerations(snapshots)[0];
+  let head = 'no live gen';
+  if (state.live !== null) head = `gen ${state.live}`;
+  else if (busy) head = `gen ${busy.id} ${busy.state}`;
+  return { text: `$(layers) ${head} · ${plural(sessions, 'session')}`, tooltip, sessions };
+}
+
+export interface BusyGeneration {
+  folder: string;
+  name: string;
+  id: number;
+  state: GenerationState;
+}
+
+/** Generations being built or started, oldest first. */
+export function busyGenerations(snapshots: readonly GatewaySnapshot[]): BusyGeneration[] {
+  return snapshots.flatMap(({ folder, name, state }) =>
+    state.generations
+      .filter((g) => BUSY.has(g.state))
+      .sort((a, b) => a.id - b.id)
+      .map((g) => ({ folder, name, id: g.id, state: g.state })),
+  );
+}
+
+/** A short browser name from a User-Agent header. */
+export function browserName(userAgent: string): string {
+  const rules: [RegExp, string][] = [
+    [/HeadlessChrome\//, 'Headless Chrome'],
+    [/Edg(A|iOS)?\//, 'Edge'],
+    [/OPR\//, 'Opera'],
+    [/Firefox\//, 'Firefox'],
+    [/(Chrome|Chromium|CriOS)\//, 'Chrome'],
+    [/Version\/[\d.]+.*Safari\//, 'Safari'],
+    [/^curl\//, 'curl'],
+    [/^(node|undici)/i, 'Node.js'],
+  ];
+  for (const [pattern, name] of rules) if (pattern.test(userAgent)) return name;
+  const product = /^([\w.-]+)\//.exec(userAgent);
+  return product ? product[1] : 'unknown client';
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  const mb = bytes / (1024 * 1024);
+  return mb < 1024 ? `${mb.toFixed(1)} MB` : `${(mb / 1024).toFixed(2)} GB`;
+}
+
+function ago(then: number, now: number): string {
+  return now - then < 2000 ? 'just now' : `${formatDuration(now - then)} ago`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function shorten(text: string, max: number): string {
+  const line = text.split('\n', 1)[0].trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()<>#+\-.!|~]/g, '\\$&');
+}

@@ -1,0 +1,195 @@
+// Loads and validates `baton.json` (DESIGN.md, "Configuration"). Every problem is one message naming the field.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Affinity } from './types';
+
+export interface BatonConfig {
+  start: string;
+  build: string | null;
+  buildTimeoutSeconds: number;
+  port: number;
+  host: string;
+  watch: string[];
+  ignore: string[];
+  affinity: Affinity;
+  allowedHosts: string[];
+  inject: boolean;
+  ready: { path: string | null; timeoutSeconds: number };
+  session: { cookie: string | null; idleTimeoutSeconds: number; tabGraceSeconds: number };
+  retireAfterSeconds: number;
+  env: Record<string, string>;
+}
+
+export const CONFIG_FILE = 'baton.json';
+
+export class ConfigError extends Error {}
+
+export const DEFAULTS: Omit<BatonConfig, 'start'> = {
+  build: null,
+  buildTimeoutSeconds: 300,
+  port: 8080,
+  host: '127.0.0.1',
+  watch: ['**'],
+  ignore: [],
+  affinity: 'tab',
+  allowedHosts: [],
+  inject: true,
+  ready: { path: '/', timeoutSeconds: 30 },
+  session: { cookie: null, idleTimeoutSeconds: 1800, tabGraceSeconds: 10 },
+  retireAfterSeconds: 0,
+  env: {},
+};
+
+type Check = (value: unknown, field: string) => unknown;
+
+const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : JSON.stringify(value));
+
+const fail = (field: string, wanted: string, value: unknown): never => {
+  throw new ConfigError(`"${field}" must be ${wanted} (got ${describe(value)})`);
+};
+
+const string: Check = (v, f) => (typeof v === 'string' && v.trim() !== '' ? v : fail(f, 'a non-empty string', v));
+const nullableString: Check = (v, f) => (v === null ? null : string(v, f));
+const boolean: Check = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'true or false', v));
+const number =
+  (min: number, max: number): Check =>
+  (v, f) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fail(f, `a number from ${min} to ${max}`, v);
+const integer =
+  (min: number, max: number): Check =>
+  (v, f) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+      ? v
+      : fail(f, `a whole number from ${min} to ${max}`, v);
+const stringList: Check = (v, f) =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '') ? v : fail(f, 'a list of strings', v);
+const oneOf =
+  (...choices: string[]): Check =>
+  (v, f) =>
+    choices.includes(v as string) ? v : fail(f, choices.map((c) => `"${c}"`).join(' or '), v);
+const readyPath: Check = (v, f) =>
+  v === null || (typeof v === 'string' && v.startsWith('/')) ? v : fail(f, 'a path starting with "/" or null', v);
+const envMap: Check = (v, f) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(f, 'an object of strings', v);
+  for (const [key, value] of Object.entries(v)) {
+    if (typeof value !== 'string') fail(`${f}.${key}`, 'a string', value);
+  }
+  return v;
+};
+
+const object = (shape: Record<string, Check>): Check => {
+  return (v, f) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(f, 'an object', v);
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(v)) {
+      const field = f ? `${f}.${key}` : key;
+      const check = shape[key];
+      if (!check) throw new ConfigError(`unknown field "${field}"${suggest(key, Object.keys(shape))}`);
+      out[key] = check(value, field);
+    }
+    return out;
+  };
+};
+
+const SHAPE: Record<string, Check> = {
+  $schema: string,
+  start: string,
+  build: nullableString,
+  buildTimeoutSeconds: number(1, 86_400),
+  port: integer(0, 65_535),
+  host: string,
+  watch: stringList,
+  ignore: stringList,
+  affinity: oneOf('tab', 'session'),
+  allowedHosts: stringList,
+  inject: boolean,
+  ready: object({ path: readyPath, timeoutSeconds: number(0.1, 3600) }),
+  session: object({
+    cookie: nullableString,
+    idleTimeoutSeconds: number(1, 31_536_000),
+    tabGraceSeconds: number(0, 86_400),
+  }),
+  retireAfterSeconds: number(0, 31_536_000),
+  env: envMap,
+};
+
+/** Finds the closest known field name for a misspelt one. */
+function suggest(key: string, known: string[]): string {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]++;
+      for (let j = 1; j <= b.length; j++) {
+        const next = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = row[j];
+        row[j] = next;
+      }
+    }
+    return row[b.length];
+  };
+  const best = known.map((k) => [k, distance(key.toLowerCase(), k.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= 2 ? ` (did you mean "${best[0]}"?)` : '';
+}
+
+/** Removes // and /* comments outside strings, so the commented example in the docs can be pasted as is. */
+export function stripComments(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      out += text.slice(start, i + 1);
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const comment = text.slice(i, end < 0 ? text.length : end + 2);
+      out += comment.replace(/[^\n]/g, ' ');
+      i += comment.length - 1;
+    } else out += c;
+  }
+  return out;
+}
+
+/** Parses and validates the text of a baton.json; throws ConfigError naming the field. */
+export function parseConfig(text: string): BatonConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stripComments(text));
+  } catch (err) {
+    throw new ConfigError(`not valid JSON: ${(err as Error).message}`);
+  }
+  const given = object(SHAPE)(raw, '') as Partial<BatonConfig>;
+  if (given.start === undefined) throw new ConfigError('"start" is missing: the command that starts one worker on $PORT');
+  return {
+    ...DEFAULTS,
+    ...given,
+    start: given.start,
+    ready: { ...DEFAULTS.ready, ...given.ready },
+    session: { ...DEFAULTS.session, ...given.session },
+    env: { ...given.env },
+  };
+}
+
+/** Reads `<root>/baton.json`; every failure is a ConfigError whose message starts with the file's path. */
+export function loadConfig(root: string): BatonConfig {
+  const file = path.join(root, CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `${file}: no baton.json here — create one with "baton init" (it needs at least "start")`
+        : `${file}: cannot read it (${code})`,
+    );
+  }
+  try {
+    return parseConfig(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,75 @@
+// The events WebSocket `/__baton/api/events` (DESIGN.md, "Control API"): the full state first, then one
+// message per change; with `?logs=1`, generation output as well. Its clients are editors: a `--managed`
+// gateway lives while one is connected.
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { GatewayState, LogMessage } from './types';
+
+interface Client {
+  socket: WebSocket;
+  logs: boolean;
+  alive: boolean;
+}
+
+export class EventsChannel {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
+  private readonly clients = new Set<Client>();
+  private readonly heartbeat: NodeJS.Timeout;
+  /** ms timestamp when the last client left (or the channel began). */
+  lastClientAt = Date.now();
+
+  constructor(private readonly state: () => GatewayState) {
+    this.heartbeat = setInterval(() => {
+      for (const client of this.clients) {
+        if (!client.alive) client.socket.terminate();
+        else {
+          client.alive = false;
+          client.socket.ping();
+        }
+      }
+    }, 20_000);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Upgrades an authorized request. */
+  accept(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const logs = new URL(req.url ?? '/', 'http://x').searchParams.get('logs') === '1';
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const client: Client = { socket: ws, logs, alive: true };
+      this.clients.add(client);
+      ws.on('pong', () => (client.alive = true));
+      ws.on('error', () => ws.terminate());
+      ws.on('close', () => {
+        this.clients.delete(client);
+        this.lastClientAt = Date.now();
+      });
+      ws.send(JSON.stringify(this.state()));
+    });
+  }
+
+  broadcastState(): void {
+    if (this.clients.size === 0) return;
+    const text = JSON.stringify(this.state());
+    for (const client of this.clients) client.socket.send(text);
+  }
+
+  broadcastLog(generation: number, text: string): void {
+    let message: string | null = null;
+    for (const client of this.clients) {
+      if (!client.logs) continue;
+      message ??= JSON.stringify({ log: { generation, text } } satisfies LogMessage);
+      client.socket.send(message);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const client of this.clients) client.socket.close(1001, 'gateway stopping');
+    this.wss.close();
+  }
+}

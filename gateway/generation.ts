@@ -1,0 +1,57 @@
+// One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
+import type { ChildProcess } from 'node:child_process';
+import { RingBuffer } from './ringBuffer';
+import type { Snapshot } from './snapshot';
+import type { GenerationInfo, GenerationState } from './types';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class Generation {
+  state: GenerationState = 'building';
+  readonly createdAt = Date.now();
+  readyAt: number | null = null;
+  stoppedAt: number | null = null;
+  drainingSince: number | null = null;
+  exitCode: number | null = null;
+  reason: string | null = null;
+  child: ChildProcess | null = null;
+  port: number | null = null;
+  snapshot: Snapshot | null = null;
+  readonly output = new RingBuffer();
+
+  /** Sessions alive on this generation. */
+  sessions = 0;
+  /** Open tabs (with or without a session) and those not attached to a session. */
+  tabs = 0;
+  looseTabs = 0;
+  /** Requests, event streams and WebSockets in flight. */
+  inflight = 0;
+  /** Set once stopping has begun, so that it happens once. */
+  stopping: Promise<void> | null = null;
+
+  constructor(readonly id: number) {}
+
+  get running(): boolean {
+    return this.state === 'live' || this.state === 'draining';
+  }
+
+  /** The worker's pid (kept after it stopped, so that one can check it is gone). */
+  workerPid: number | null = null;
+
+  info(): GenerationInfo {
+    return {
+      id: this.id,
+      state: this.state,
+      pid: this.workerPid,
+      port: this.port,
+      sessions: this.sessions,
+      tabs: this.tabs,
+      inflight: this.inflight,
+      createdAt: iso(this.createdAt)!,
+      readyAt: iso(this.readyAt),
+      stoppedAt: iso(this.stoppedAt),
+      exitCode: this.exitCode,
+      reason: this.reason,
+    };
+  }
+}

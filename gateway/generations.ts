@@ -1,0 +1,303 @@
+// The generation lifecycle (DESIGN.md): building → starting → live → draining → stopped, plus failed and
+// crashed; coalesced deploys, kill, promote, drain and retire.
+import type { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { BatonConfig } from './config';
+import { drainVerdict } from './drain';
+import { Generation } from './generation';
+import { MARKER_ENV, stopTree } from './processes';
+import { createSnapshot, removeSnapshot, type Snapshot } from './snapshot';
+import type { GenerationState } from './types';
+import { freePort, runCommand, waitReady } from './worker';
+
+export interface LifecycleHooks {
+  /** Something about a generation changed; `urgent` for state changes (counts are throttled). */
+  changed(urgent: boolean): void;
+  /** A generation moved from one lifecycle state to another (null: it was just created). */
+  transition(generation: Generation, from: GenerationState | null, to: GenerationState): void;
+  /** A generation's output grew. */
+  output(generation: Generation, text: string): void;
+  /** A process group was started / is gone (for the watchdog). */
+  groupStarted(pgid: number): void;
+  groupEnded(pgid: number): void;
+  /** A generation became live or stopped running (tabs are told). */
+  liveChanged(): void;
+  stopped(generation: Generation): void;
+}
+
+export class Generations {
+  private readonly byId = new Map<number, Generation>();
+  live: Generation | null = null;
+  private nextId = 1;
+  /** The deploy in progress, and the id reserved for one follow-up that coalesces every later request. */
+  private deploying: Promise<void> | null = null;
+  private followUp: number | null = null;
+  private lastSnapshot: Snapshot | null = null;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly config: BatonConfig,
+    private readonly gatewayId: string,
+    private readonly snapshotDir: string,
+    private readonly ignored: (rel: string) => boolean,
+    private readonly hooks: LifecycleHooks,
+  ) {}
+
+  get(id: number): Generation | undefined {
+    return this.byId.get(id);
+  }
+
+  all(): Generation[] {
+    return [...this.byId.values()];
+  }
+
+  /** Whether a build or start is under way (file changes then coalesce). */
+  get busy(): boolean {
+    return this.deploying !== null;
+  }
+
+  /** Starts a deploy, or coalesces into the one follow-up of the deploy under way. Returns its id. */
+  deploy(): number {
+    if (this.shuttingDown) throw new Error('the gateway is shutting down');
+    if (this.deploying) {
+      if (this.followUp === null) this.followUp = this.nextId++;
+      return this.followUp;
+    }
+    const id = this.nextId++;
+    this.run(id);
+    return id;
+  }
+
+  private run(id: number): void {
+    this.deploying = this.build(id).finally(() => {
+      this.deploying = null;
+      const next = this.followUp;
+      this.followUp = null;
+      if (next !== null && !this.shuttingDown) this.run(next);
+    });
+  }
+
+  private setState(gen: Generation, state: GenerationState): void {
+    const from = gen.state;
+    gen.state = state;
+    this.hooks.transition(gen, from, state);
+    this.hooks.changed(true);
+  }
+
+  private log(gen: Generation, text: string): void {
+    gen.output.push(text);
+    this.hooks.output(gen, text);
+  }
+
+  private async build(id: number): Promise<void> {
+    const gen = new Generation(id);
+    this.byId.set(id, gen);
+    this.hooks.transition(gen, null, 'building');
+    this.hooks.changed(true);
+    const env = { ...process.env, ...this.config.env, BATON_GENERATION: String(id) };
+    try {
+      if (this.config.build) {
+        this.log(gen, `$ ${this.config.build}\n`);
+        const failure = await this.runBuild(gen, env);
+        if (gen.state !== 'building') return; // stopped meanwhile
+        if (failure) return this.fail(gen, failure);
+        gen.child = null;
+      }
+      const snapshot = await createSnapshot(
+        this.root,
+        path.join(this.snapshotDir, `g${id}`),
+        this.ignored,
+        this.lastSnapshot,
+      );
+      gen.snapshot = this.lastSnapshot = snapshot;
+      if (gen.state !== 'building') return;
+      await this.start(gen, env);
+    } catch (err) {
+      this.fail(gen, `could not prepare the generation: ${(err as Error).message}`);
+    }
+  }
+
+  /** Runs the build command in the workspace; resolves to a failure reason, or null on success. */
+  private runBuild(gen: Generation, env: NodeJS.ProcessEnv): Promise<string | null> {
+    return new Promise((resolve) => {
+      const child = runCommand(this.config.build!, this.root, env, (text) => this.log(gen, text));
+      gen.child = child;
+      this.track(child);
+      const limit = this.config.buildTimeoutSeconds;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.log(gen, `\n[baton] build still running after ${limit} s: stopping it\n`);
+        void stopTree(child.pid!, null);
+      }, limit * 1000);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        resolve(`build could not start: ${err.message}`);
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) {
+          resolve(`build timed out after ${limit} s (raise "buildTimeoutSeconds" in baton.json if it needs longer)`);
+        } else if (code === 0) resolve(null);
+        else resolve(code !== null ? `build exited with code ${code}` : `build was stopped by ${signal}`);
+      });
+    });
+  }
+
+  private track(child: ChildProcess): void {
+    if (!child.pid) return;
+    const pgid = child.pid;
+    this.hooks.groupStarted(pgid);
+    child.on('exit', () => this.hooks.groupEnded(pgid));
+  }
+
+  private async start(gen: Generation, env: NodeJS.ProcessEnv): Promise<void> {
+    this.setState(gen, 'starting');
+    gen.port = await freePort();
+    this.hooks.changed(true);
+    this.log(gen, `$ ${this.config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
+    const child = runCommand(
+      this.config.start,
+      gen.snapshot!.appDir,
+      {
+        ...env,
+        PORT: String(gen.port),
+        HOST: '127.0.0.1',
+        [MARKER_ENV]: `${this.gatewayId}.${gen.id}`,
+      },
+      (text) => this.log(gen, text),
+    );
+    gen.child = child;
+    gen.workerPid = child.pid ?? null;
+    this.track(child);
+    let exited = false;
+    child.on('error', (err) => this.log(gen, `[baton] could not start the worker: ${err.message}\n`));
+    child.on('exit', (code, signal) => {
+      exited = true;
+      gen.exitCode = code;
+      this.onExit(gen, code, signal);
+    });
+    const { path: probePath, timeoutSeconds } = this.config.ready;
+    const ready = await waitReady(gen.port, probePath, timeoutSeconds * 1000, () => exited || gen.state !== 'starting');
+    if (gen.state !== 'starting') return; // exited, killed or shut down meanwhile
+    if (!ready) {
+      return this.fail(
+        gen,
+        `the worker did not answer ${probePath === null ? 'a TCP connect' : `GET ${probePath}`} on $PORT within ${timeoutSeconds} s ` +
+          `(does it listen on process.env.PORT? raise "ready.timeoutSeconds" if it needs longer)`,
+      );
+    }
+    gen.readyAt = Date.now();
+    this.makeLive(gen);
+  }
+
+  private onExit(gen: Generation, code: number | null, signal: NodeJS.Signals | null): void {
+    const how = code !== null ? `code ${code}` : `signal ${signal}`;
+    if (gen.stopping) return;
+    if (gen.state === 'starting') {
+      this.fail(gen, `the worker exited with ${how} before it became ready (see its output)`);
+    } else if (gen.running) {
+      const wasLive = this.live === gen;
+      gen.reason = `the worker exited by itself with ${how}`;
+      this.setState(gen, 'crashed');
+      this.log(gen, `\n[baton] ${gen.reason}\n`);
+      if (wasLive) this.live = null;
+      void this.finish(gen);
+    }
+  }
+
+  private fail(gen: Generation, reason: string): void {
+    if (gen.stopping || gen.state === 'failed') return;
+    gen.reason = reason;
+    this.setState(gen, 'failed');
+    this.log(gen, `\n[baton] generation ${gen.id} failed: ${reason}\n`);
+    void this.finish(gen);
+  }
+
+  private makeLive(gen: Generation): void {
+    const previous = this.live;
+    this.setState(gen, 'live');
+    gen.drainingSince = null;
+    this.live = gen;
+    if (previous && previous !== gen && previous.running) this.drain(previous);
+    this.hooks.liveChanged();
+    this.hooks.changed(true);
+  }
+
+  private drain(gen: Generation): void {
+    this.setState(gen, 'draining');
+    gen.drainingSince = Date.now();
+    const retire = this.config.retireAfterSeconds;
+    if (retire > 0) setTimeout(() => this.checkDrain(gen), retire * 1000 + 5).unref();
+    this.checkDrain(gen);
+  }
+
+  /** Called whenever something let go of `gen`: stops it if it drains and nothing holds it any more. */
+  checkDrain(gen: Generation): void {
+    const verdict = drainVerdict(gen, Date.now(), this.config.retireAfterSeconds);
+    if (verdict.stop) void this.stop(gen, verdict.reason);
+  }
+
+  /** Stops a running or starting generation's worker and removes its snapshot. */
+  stop(gen: Generation, reason: string): Promise<void> {
+    if (gen.stopping) return gen.stopping;
+    if (gen.state === 'stopped' || gen.state === 'failed' || gen.state === 'crashed') return Promise.resolve();
+    if (this.live === gen) this.live = null;
+    gen.reason = reason;
+    this.log(gen, `\n[baton] stopping generation ${gen.id}: ${reason}\n`);
+    this.setState(gen, 'stopped');
+    return this.finish(gen);
+  }
+
+  /** Kills whatever is left of the worker, removes the snapshot and tells everyone. */
+  private finish(gen: Generation): Promise<void> {
+    if (gen.stopping) return gen.stopping;
+    if (this.live === gen) this.live = null;
+    gen.stopping = (async () => {
+      this.hooks.changed(true);
+      this.hooks.liveChanged();
+      if (gen.child?.pid) await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`);
+      gen.stoppedAt = Date.now();
+      this.hooks.stopped(gen);
+      if (gen.snapshot) {
+        if (gen.snapshot === this.lastSnapshot) this.lastSnapshot = null;
+        await removeSnapshot(gen.snapshot.dir);
+      }
+      this.hooks.changed(true);
+    })();
+    return gen.stopping;
+  }
+
+  kill(id: number): Promise<void> {
+    const gen = this.byId.get(id);
+    if (!gen) throw new Error(`there is no generation ${id}`);
+    if (gen.state === 'building') throw new Error(`generation ${id} is still building: wait for it to start`);
+    return this.stop(gen, 'killed on request');
+  }
+
+  promote(id: number): void {
+    const gen = this.byId.get(id);
+    if (!gen) throw new Error(`there is no generation ${id}`);
+    if (!gen.running) throw new Error(`generation ${id} is ${gen.state}: only a running generation can be promoted`);
+    if (this.live === gen) return;
+    this.log(gen, `\n[baton] generation ${gen.id} promoted to live\n`);
+    this.makeLive(gen);
+  }
+
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(
+      this.all().map((gen) => {
+        if (gen.state === 'building' || gen.state === 'starting') {
+          gen.reason = 'the gateway stopped';
+          this.setState(gen, 'stopped');
+          return this.finish(gen);
+        }
+        return this.stop(gen, 'the gateway stopped');
+      }),
+    );
+    if (this.deploying) await this.deploying.catch(() => undefined);
+    await removeSnapshot(this.snapshotDir);
+  }
+}

@@ -1,0 +1,59 @@
+// The gateway's own answers: a gone generation, no live generation, a failed worker request
+// (DESIGN.md, "Routing"). Short HTML for page navigations, JSON for everything else.
+import type { ServerResponse } from 'node:http';
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function page(title: string, body: string, script = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escapeHtml(title)} · Baton</title>
+<style>
+body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#1b1f24;background:#fff}
+@media (prefers-color-scheme:dark){body{color:#e6e6e6;background:#16181c}pre{background:#0d0f12!important}}
+h1{font-size:1.4rem}pre{background:#f4f5f7;padding:1rem;overflow:auto;font-size:13px;border-radius:6px}
+a{color:#2f6fde}small{color:#777}
+</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+${body}
+<p><small>Baton gateway</small></p>${script}
+</body></html>
+`;
+}
+
+export function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers);
+}
+
+export function gonePage(generation: number, why: string, liveUrl: string | null): string {
+  const link = liveUrl
+    ? `<p><a href="${escapeHtml(liveUrl)}">Continue on the live generation →</a></p>`
+    : '<p>No generation is live right now.</p>';
+  return page(`Generation ${generation} is gone`, `<p>${escapeHtml(why)}</p>${link}`);
+}
+
+export function unavailablePage(reason: string, outputTail: string): string {
+  const output = outputTail ? `<p>Last output:</p><pre>${escapeHtml(outputTail)}</pre>` : '';
+  // Polls a tiny endpoint that tells only whether a generation is live, and reloads when one is.
+  const script = `<script>setInterval(function(){fetch('/__baton/live',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){if(s.live!==null)location.reload()}).catch(function(){})},1000)</script>`;
+  return page(
+    'No live generation',
+    `<p>${escapeHtml(reason)}</p>${output}<p>This page reloads by itself when a generation is live.</p>`,
+    script,
+  );
+}
+
+export function workerErrorPage(generation: number, message: string): string {
+  return page(`Generation ${generation} did not answer`, `<p>${escapeHtml(message)}</p><p><a href="">Try again</a></p>`);
+}

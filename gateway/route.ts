@@ -1,0 +1,85 @@
+// Which generation gets this request (DESIGN.md, "Routing"). A pure decision over plain data.
+import type { Affinity } from './types';
+import { generationHost, type ParsedHost } from './hosts';
+
+export interface RouteInput {
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  host: ParsedHost;
+  accept: string | undefined;
+  secFetchMode: string | undefined;
+  userAgent: string | undefined;
+  /** The `baton_gen` pin cookie, if any. */
+  pin: number | null;
+  affinity: Affinity;
+  live: number | null;
+  /** Whether generation N is running (live or draining). */
+  isRunning: (generation: number) => boolean;
+  /** Whether generation N has ever existed in this gateway run. */
+  isKnown: (generation: number) => boolean;
+  /** Whether this browser's session on generation N has ended (logout) while N drains. */
+  sessionOver: (generation: number) => boolean;
+}
+
+export type Route =
+  | { kind: 'proxy'; generation: number; /** set the `baton_gen` pin to this generation */ pin: boolean }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'gone'; generation: number; known: boolean; page: boolean }
+  | { kind: 'unavailable'; page: boolean };
+
+/** A page navigation: a GET that the browser marks as navigate, or that prefers HTML. */
+export function isNavigation(method: string, secFetchMode: string | undefined, accept: string | undefined): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (secFetchMode) return secFetchMode === 'navigate';
+  return prefersHtml(accept);
+}
+
+function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const html = accept.indexOf('text/html');
+  if (html < 0) return false;
+  // "text/html" must come before any JSON preference, e.g. "application/json, text/html" is an API call.
+  const json = accept.indexOf('json');
+  return json < 0 || html < json;
+}
+
+/** Browsers that do not resolve `*.localhost` by themselves (Safari, every iOS browser) get session affinity. */
+export function resolvesLocalhostSubdomains(userAgent: string | undefined): boolean {
+  if (!userAgent) return true;
+  if (/iPhone|iPad|iPod/.test(userAgent)) return false;
+  return !(/Safari\//.test(userAgent) && !/Chrome\/|Chromium\/|Edg\/|OPR\/|Firefox\//.test(userAgent));
+}
+
+export function route(input: RouteInput): Route {
+  const page = isNavigation(input.method, input.secFetchMode, input.accept);
+  const { host } = input;
+
+  if (host.generation !== null) {
+    const n = host.generation;
+    if (input.isRunning(n)) {
+      // A browser that logged out of a draining generation starts over on the live one.
+      if (page && input.live !== null && input.live !== n && input.sessionOver(n)) {
+        return { kind: 'redirect', location: `http://${generationHost(input.live, host.port)}${input.url}` };
+      }
+      return { kind: 'proxy', generation: n, pin: false };
+    }
+    return { kind: 'gone', generation: n, known: input.isKnown(n), page };
+  }
+
+  const pinned =
+    input.pin !== null && input.isRunning(input.pin) && !(page && input.sessionOver(input.pin)) ? input.pin : null;
+  const tabAffinity =
+    input.affinity === 'tab' && host.bare && resolvesLocalhostSubdomains(input.userAgent) && page;
+
+  if (tabAffinity) {
+    if (input.live === null) return { kind: 'unavailable', page };
+    return { kind: 'redirect', location: `http://${generationHost(input.live, host.port)}${input.url}` };
+  }
+  if (pinned !== null) return { kind: 'proxy', generation: pinned, pin: false };
+  if (input.live === null) return { kind: 'unavailable', page };
+  // Session affinity pins browsers (page loads and whatever else sends cookies); a bare-host API call in
+  // tab mode simply goes to the live generation.
+  const sessionAffinity = input.affinity === 'session' || !host.bare || !resolvesLocalhostSubdomains(input.userAgent);
+  return { kind: 'proxy', generation: input.live, pin: sessionAffinity };
+}

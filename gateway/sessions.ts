@@ -1,0 +1,108 @@
+// Browser sessions: one `baton_sid` cookie jar on one generation (DESIGN.md, "Sessions, tabs and draining").
+// Looked up in O(1) by generation and cookie; counts kept on the generation as they change.
+import { msUntilExpiry, sessionExpiry, type SessionEnd, type SessionLimits } from './drain';
+import type { Generation } from './generation';
+import type { SessionInfo } from './types';
+
+export class Session {
+  tabs = 0;
+  inflight = 0;
+  lastSeen = Date.now();
+  tabsClosedAt: number | null = null;
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly sid: string,
+    readonly generation: Generation,
+    readonly userAgent: string,
+  ) {}
+
+  /** A public id: the generation and the start of the cookie, never the whole cookie. */
+  get id(): string {
+    return `${this.generation.id}-${this.sid.slice(0, 8)}`;
+  }
+
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      generation: this.generation.id,
+      tabs: this.tabs,
+      lastSeen: new Date(this.lastSeen).toISOString(),
+      userAgent: this.userAgent,
+    };
+  }
+}
+
+export class SessionStore {
+  private readonly byKey = new Map<string, Session>();
+  /** Cookies whose session ended by logout, per generation: they do not start a new one while it drains. */
+  private readonly loggedOut = new Map<number, Set<string>>();
+
+  constructor(
+    private readonly limits: SessionLimits,
+    private readonly onEnd: (session: Session, reason: SessionEnd) => void,
+  ) {}
+
+  get(generation: number, sid: string): Session | undefined {
+    return this.byKey.get(`${generation}:${sid}`);
+  }
+
+  /** The session of this cookie on this generation, created when the generation may take new sessions. */
+  touch(generation: Generation, sid: string, userAgent: string | undefined): Session | undefined {
+    const key = `${generation.id}:${sid}`;
+    let session = this.byKey.get(key);
+    if (!session) {
+      if (!generation.running) return undefined;
+      if (generation.state === 'draining' && this.loggedOut.get(generation.id)?.has(sid)) return undefined;
+      session = new Session(key, sid, generation, (userAgent ?? '').slice(0, 300));
+      this.byKey.set(key, session);
+      generation.sessions++;
+    }
+    session.lastSeen = Date.now();
+    return session;
+  }
+
+  hasLoggedOut(generation: number, sid: string): boolean {
+    return this.loggedOut.get(generation)?.has(sid) ?? false;
+  }
+
+  /** Re-arms the session's expiry timer after its holders changed. */
+  schedule(session: Session): void {
+    if (session.timer) clearTimeout(session.timer);
+    session.timer = null;
+    const wait = msUntilExpiry(session, Date.now(), this.limits);
+    if (wait === Infinity) return;
+    session.timer = setTimeout(() => {
+      session.timer = null;
+      const reason = sessionExpiry(session, Date.now(), this.limits);
+      if (reason) this.end(session, reason);
+      else this.schedule(session);
+    }, wait + 5);
+    session.timer.unref();
+  }
+
+  end(session: Session, reason: SessionEnd): void {
+    if (this.byKey.get(session.key) !== session) return;
+    this.byKey.delete(session.key);
+    if (session.timer) clearTimeout(session.timer);
+    session.generation.sessions--;
+    if (reason === 'logout') {
+      let set = this.loggedOut.get(session.generation.id);
+      if (!set) this.loggedOut.set(session.generation.id, (set = new Set()));
+      set.add(session.sid);
+    }
+    this.onEnd(session, reason);
+  }
+
+  endAll(generation: Generation): void {
+    for (const session of this.byKey.values()) {
+      if (session.generation === generation) this.end(session, 'generation stopped');
+    }
+    this.loggedOut.delete(generation.id);
+  }
+
+  all(): IterableIterator<Session> {
+    return this.byKey.values();
+  }
+}

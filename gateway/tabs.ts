@@ -1,0 +1,92 @@
+// The tab channel `/__baton/tab` (DESIGN.md, "Sessions, tabs and draining"): each open tab holds one
+// WebSocket, so the gateway counts tabs; each tab is told its own generation and the live one's number.
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Generation } from './generation';
+import type { Session } from './sessions';
+import type { TabMessage } from './types';
+
+/** Close code telling the tab client that its generation is gone (it stops reconnecting). */
+export const GONE_CLOSE_CODE = 4410;
+
+export interface Tab {
+  socket: WebSocket;
+  generation: Generation;
+  session: Session | undefined;
+  alive: boolean;
+}
+
+export class TabChannel {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
+  private readonly tabs = new Set<Tab>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly live: () => number | null,
+    private readonly opened: (tab: Tab) => void,
+    private readonly closed: (tab: Tab) => void,
+  ) {
+    // Browsers answer pings by themselves: a tab that stops answering (a frozen laptop lid) is closed.
+    this.heartbeat = setInterval(() => {
+      for (const tab of this.tabs) {
+        if (!tab.alive) tab.socket.terminate();
+        else {
+          tab.alive = false;
+          tab.socket.ping();
+        }
+      }
+    }, 30_000);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.tabs.size;
+  }
+
+  /** Upgrades a tab's request; the caller has checked Host and Origin and resolved its generation. */
+  accept(req: http.IncomingMessage, socket: Duplex, head: Buffer, generation: Generation, session: Session | undefined): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const tab: Tab = { socket: ws, generation, session, alive: true };
+      if (!generation.running) {
+        ws.close(GONE_CLOSE_CODE, 'generation gone');
+        return;
+      }
+      this.tabs.add(tab);
+      ws.on('pong', () => (tab.alive = true));
+      ws.on('message', () => undefined); // the client sends nothing that matters; maxPayload bounds it
+      ws.on('error', () => ws.terminate());
+      ws.on('close', () => {
+        if (this.tabs.delete(tab)) this.closed(tab);
+      });
+      this.opened(tab);
+      this.tell(tab);
+    });
+  }
+
+  private tell(tab: Tab): void {
+    const message: TabMessage = { generation: tab.generation.id, live: this.live() };
+    if (tab.socket.readyState === tab.socket.OPEN) tab.socket.send(JSON.stringify(message));
+  }
+
+  /** Tells every tab the live generation's number (after a deploy, promote, crash or kill). */
+  liveChanged(): void {
+    for (const tab of this.tabs) this.tell(tab);
+  }
+
+  /** Closes the tabs of a generation that stopped; their count drops as they close. */
+  generationGone(generation: Generation): void {
+    for (const tab of this.tabs) {
+      if (tab.generation === generation) {
+        this.tell(tab);
+        tab.socket.close(GONE_CLOSE_CODE, 'generation gone');
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const tab of this.tabs) tab.socket.terminate();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,58 @@
+// Shapes shared by the gateway, the control API, the CLI and the extension (see DESIGN.md, "Control API").
+
+export type GenerationState = 'building' | 'starting' | 'live' | 'draining' | 'stopped' | 'failed' | 'crashed';
+
+export type Affinity = 'tab' | 'session';
+
+export interface GenerationInfo {
+  id: number;
+  state: GenerationState;
+  pid: number | null;
+  port: number | null;
+  sessions: number;
+  tabs: number;
+  inflight: number;
+  createdAt: string;
+  readyAt: string | null;
+  stoppedAt: string | null;
+  exitCode: number | null;
+  reason: string | null;
+}
+
+export interface SessionInfo {
+  id: string;
+  generation: number;
+  tabs: number;
+  lastSeen: string;
+  userAgent: string;
+}
+
+export interface GatewayState {
+  root: string;
+  port: number;
+  affinity: Affinity;
+  live: number | null;
+  /** Whether file changes deploy a new generation (Toggle Deploy on Save flips it). */
+  watching: boolean;
+  generations: GenerationInfo[];
+  sessions: SessionInfo[];
+}
+
+/** Contents of `<root>/.baton/gateway.json`. */
+export interface GatewayFile {
+  pid: number;
+  port: number;
+  token: string;
+  startedAt: string;
+}
+
+/** What `/__baton/tab` tells one tab: its own generation and the live one's number, nothing more. */
+export interface TabMessage {
+  generation: number;
+  live: number | null;
+}
+
+/** A line batch of a generation's build or worker output, sent on `/__baton/api/events?logs=1`. */
+export interface LogMessage {
+  log: { generation: number; text: string };
+}

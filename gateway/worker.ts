@@ -1,0 +1,70 @@
+// Running the app's commands: a build, a worker, and the readiness probe of a worker.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as http from 'node:http';
+import * as net from 'node:net';
+
+/** Runs a shell command in its own process group (so the whole tree can be stopped), output to `onOutput`. */
+export function runCommand(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onOutput: (text: string) => void,
+): ChildProcess {
+  const child = spawn(command, { cwd, env, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.setEncoding('utf8').on('data', onOutput);
+  child.stderr!.setEncoding('utf8').on('data', onOutput);
+  return child;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function probeOnce(port: number, path: string | null): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (path === null) {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      return;
+    }
+    const req = http.get({ host: '127.0.0.1', port, path, headers: { Host: `localhost:${port}` }, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(true); // any HTTP answer means the worker serves
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Polls the worker until it answers (true), it is given up on (`cancelled()` → false) or the timeout passes
+ * (false). Polls fast at first: most dev servers are up within a few hundred ms.
+ */
+export async function waitReady(
+  port: number,
+  path: string | null,
+  timeoutMs: number,
+  cancelled: () => boolean,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (Date.now() < deadline && !cancelled()) {
+    if (await probeOnce(port, path)) return !cancelled();
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 100);
+  }
+  return false;
+}

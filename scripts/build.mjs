@@ -1,0 +1,13 @@
+// Bundles the CLI/gateway, the gateway watchdog, the in-page tab client and the extension into dist/.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+const entries = [
+  { entryPoints: ['gateway/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['gateway/watchdog.ts'], outfile: 'dist/watchdog.js' },
+];
+if (existsSync('extension/extension.ts')) {
+  entries.push({ entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+}
+await Promise.all(entries.map((e) => build({ ...common, ...e })));
