@@ -36,9 +36,9 @@ export function registerCommands(gateways: Gateways, logs: GatewayLogs): vscode.
       );
     },
     'baton.deploy': async (arg) => {
+      // The build progress shows from the state events that follow.
       const entry = await runningFolder(arg, 'deploy');
-      const result = await entry?.connection.client?.deploy();
-      if (result) vscode.window.setStatusBarMessage(`$(sync~spin) Baton: deploying generation ${result.id}`, 3000);
+      await entry?.connection.client?.deploy();
     },
     'baton.killWorker': async (arg) => {
       const target = await pickGeneration(gateways, arg, isActive, 'kill');

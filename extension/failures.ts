@@ -22,7 +22,8 @@ export class FailureNotifier extends Disposable {
   private check(): void {
     const snapshots = this.gateways.snapshots();
     // A gateway that went away restarts its numbering: forget what it reported.
-    for (const folder of this.known.keys()) if (!snapshots.some((s) => s.folder === folder)) this.known.delete(folder);
+    for (const folder of this.known.keys())
+      if (!snapshots.some((s) => s.folder === folder)) this.known.delete(folder);
     for (const { folder, name, state } of snapshots) {
       const first = !this.known.has(folder);
       const known = this.known.get(folder) ?? new Set<number>();
@@ -32,7 +33,11 @@ export class FailureNotifier extends Disposable {
         known.add(g.id);
         if (first && Date.now() - Date.parse(g.stoppedAt ?? g.createdAt) > RECENT_MS) continue;
         const where = snapshots.length > 1 ? ` in ${name}` : '';
-        void this.notify(folder, g.id, `Baton: generation ${g.id}${where} ${g.state}${g.reason ? `: ${g.reason}` : '.'}`);
+        void this.notify(
+          folder,
+          g.id,
+          `Baton: generation ${g.id}${where} ${g.state}${g.reason ? `: ${g.reason}` : '.'}`,
+        );
       }
     }
   }

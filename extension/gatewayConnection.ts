@@ -64,12 +64,17 @@ export class GatewayConnection extends Disposable {
 
   private open(client: ControlClient, state: GatewayState): void {
     clearTimeout(this.retryTimer);
+    // Messages still buffered on a socket that was closed on purpose are old news.
+    const current = () => this.link?.socket === socket;
     const socket = client.events(
       (next) => {
+        if (!current()) return;
         this.failures = 0;
         this.update(next);
       },
-      (log) => this.logReceived.fire(log),
+      (log) => {
+        if (current()) this.logReceived.fire(log);
+      },
     );
     this.link = { client, socket };
     this.lastClient = client;

@@ -73,12 +73,11 @@ export async function launchGateway(options: LaunchOptions): Promise<void> {
   }
 }
 
-/** Waits until the gateway that served `folder` has removed its gateway.json (it does so when it stops). */
-export async function waitForGatewayExit(folder: string, timeoutMs = 10_000): Promise<boolean> {
+/** Waits until the gateway process `pid` has exited (its gateway.json is removed a moment earlier). */
+export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const file = readGatewayFile(folder);
-    if (!file || !isAlive(file.pid)) return true;
+    if (!isAlive(pid)) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;
@@ -98,7 +97,6 @@ function lastLine(logPath: string): string | undefined {
   try {
     const lines = fs
       .readFileSync(logPath, 'utf8')
-      // eslint-disable-next-line no-control-regex
       .replace(/\x1b\[[0-9;]*m/g, '')
       .split('\n')
       .map((line) => line.trim())

@@ -4,10 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { readGatewayFile } from '../gateway/controlClient';
 import type { LogMessage } from '../gateway/types';
 import { Disposable } from './disposable';
 import { GatewayConnection } from './gatewayConnection';
-import { launchGateway, waitForGatewayExit } from './gatewayProcess';
+import { launchGateway, waitForExit } from './gatewayProcess';
 import { readSettings } from './settings';
 import type { GatewaySnapshot } from './treeModel';
 
@@ -72,7 +73,8 @@ export class Gateways extends Disposable {
       port: settings.gatewayPort ?? undefined,
       watch: settings.deployOnSave,
     });
-    if (!(await entry.connection.attach())) throw new Error('the gateway started but its control API does not answer');
+    if (!(await entry.connection.attach()))
+      throw new Error('the gateway started but its control API does not answer');
     return 'started';
   }
 
@@ -80,9 +82,10 @@ export class Gateways extends Disposable {
   async stop(entry: GatewayFolder): Promise<void> {
     const client = entry.connection.client;
     if (!client) return;
+    const pid = readGatewayFile(entry.path)?.pid;
     await client.shutdown();
     entry.connection.detach();
-    await waitForGatewayExit(entry.path);
+    if (pid !== undefined) await waitForExit(pid);
   }
 
   private syncFolders(): void {

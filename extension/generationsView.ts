@@ -41,7 +41,10 @@ export class GenerationsView extends Disposable implements vscode.TreeDataProvid
     const item = new vscode.TreeItem(node.label, COLLAPSIBLE[node.collapsible]);
     item.id = node.id;
     item.description = node.description;
-    item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    item.iconPath = new vscode.ThemeIcon(
+      node.icon.id,
+      node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined,
+    );
     item.contextValue = node.contextValue;
     if (node.tooltip !== undefined) item.tooltip = new vscode.MarkdownString(node.tooltip);
     return item;
@@ -87,7 +90,9 @@ export class GenerationsView extends Disposable implements vscode.TreeDataProvid
   private updateBadge(): void {
     const { sessions } = summarize(this.gateways.snapshots());
     this.view.badge =
-      sessions > 0 ? { value: sessions, tooltip: `${sessions} browser session${sessions === 1 ? '' : 's'}` } : undefined;
+      sessions > 0
+        ? { value: sessions, tooltip: `${sessions} browser session${sessions === 1 ? '' : 's'}` }
+        : undefined;
   }
 }
 

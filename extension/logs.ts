@@ -17,7 +17,8 @@ export class GatewayLogs extends Disposable implements vscode.TextDocumentConten
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, this));
     this._register(
       gateways.onLog(({ folder, generation, text }) => {
-        const prefix = gateways.folders().length > 1 ? `${path.basename(folder)} gen ${generation}` : `gen ${generation}`;
+        const prefix =
+          gateways.folders().length > 1 ? `${path.basename(folder)} gen ${generation}` : `gen ${generation}`;
         for (const line of text.replace(/\n$/, '').split('\n')) this.channel.info(`[${prefix}] ${line}`);
       }),
     );
@@ -31,7 +32,10 @@ export class GatewayLogs extends Disposable implements vscode.TextDocumentConten
       query: new URLSearchParams({ folder, id: String(id) }).toString(),
     });
     this.changed.fire(uri);
-    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), 'log');
+    const doc = await vscode.languages.setTextDocumentLanguage(
+      await vscode.workspace.openTextDocument(uri),
+      'log',
+    );
     await vscode.window.showTextDocument(doc, { preview: true });
   }
 
@@ -40,7 +44,8 @@ export class GatewayLogs extends Disposable implements vscode.TextDocumentConten
     const folder = query.get('folder') ?? '';
     const id = Number(query.get('id'));
     const client = this.gateways.get(folder)?.connection.client;
-    if (!client) return `The gateway for ${folder} is not running: the output of generation ${id} is gone with it.`;
+    if (!client)
+      return `The gateway for ${folder} is not running: the output of generation ${id} is gone with it.`;
     try {
       return (await client.logs(id)) || `(generation ${id} has written no output yet)`;
     } catch (err) {

@@ -31,7 +31,9 @@ export async function pickGeneration(
   });
   const wanted = isNode(arg) ? { folder: arg.folder, id: arg.generation } : { folder: undefined, id: arg };
   if (typeof wanted.id === 'number') {
-    const target = all.find((t) => t.generation.id === wanted.id && (!wanted.folder || t.entry.path === wanted.folder));
+    const target = all.find(
+      (t) => t.generation.id === wanted.id && (!wanted.folder || t.entry.path === wanted.folder),
+    );
     if (!target) void vscode.window.showWarningMessage(`Baton: there is no generation ${wanted.id}.`);
     else if (!accepts(target.generation)) {
       void vscode.window.showWarningMessage(
@@ -40,7 +42,9 @@ export async function pickGeneration(
     } else return target;
     return undefined;
   }
-  const candidates = all.filter((t) => accepts(t.generation)).sort((a, b) => b.generation.id - a.generation.id);
+  const candidates = all
+    .filter((t) => accepts(t.generation))
+    .sort((a, b) => b.generation.id - a.generation.id);
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(`Baton: no generation to ${verb}.`);
     return undefined;

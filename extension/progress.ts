@@ -33,10 +33,13 @@ export class BuildProgress extends Disposable {
     const finished = new Promise<void>((resolve) => (done = resolve));
     let report: (message: string) => void = () => undefined;
     void vscode.window.withProgress({ location: { viewId: VIEW_ID } }, () => finished);
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Baton' }, (progress) => {
-      report = (message) => progress.report({ message });
-      return finished;
-    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Baton' },
+      (progress) => {
+        report = (message) => progress.report({ message });
+        return finished;
+      },
+    );
     return { report: (message) => report(message), done };
   }
 }

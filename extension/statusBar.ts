@@ -6,7 +6,9 @@ import { VIEW_ID } from './generationsView';
 import { summarize } from './treeModel';
 
 export class StatusBar extends Disposable {
-  private readonly item = this._register(vscode.window.createStatusBarItem('baton.status', vscode.StatusBarAlignment.Left, 10));
+  private readonly item = this._register(
+    vscode.window.createStatusBarItem('baton.status', vscode.StatusBarAlignment.Left, 10),
+  );
 
   constructor(private readonly gateways: Gateways) {
     super();

@@ -103,7 +103,8 @@ export function generationNode(folder: string, g: GenerationInfo): TreeNode {
     description: generationDescription(g),
     icon: ICONS[g.state],
     contextValue: `generation.${g.state}${running ? '.running' : ''}`,
-    collapsible: running ? (g.state === 'live' ? 'expanded' : 'collapsed') : 'none',
+    // Open: the worker and the sessions that hold a generation are what the view is for.
+    collapsible: running ? 'expanded' : 'none',
   };
 }
 
@@ -212,7 +213,11 @@ export interface Summary {
 export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
   const sessions = snapshots.reduce((n, s) => n + s.state.sessions.length, 0);
   if (snapshots.length === 0) {
-    return { text: '$(layers) Baton', tooltip: 'Baton: no gateway is running. Click to open the Baton view.', sessions };
+    return {
+      text: '$(layers) Baton',
+      tooltip: 'Baton: no gateway is running. Click to open the Baton view.',
+      sessions,
+    };
   }
   const tooltip = snapshots
     .map(({ name, state }) => {
@@ -222,7 +227,11 @@ export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
     })
     .join('\n');
   if (snapshots.length > 1) {
-    return { text: `$(layers) ${snapshots.length} gateways · ${plural(sessions, 'session')}`, tooltip, sessions };
+    return {
+      text: `$(layers) ${snapshots.length} gateways · ${plural(sessions, 'session')}`,
+      tooltip,
+      sessions,
+    };
   }
   const { state } = snapshots[0];
   const busy = busyGenerations(snapshots)[0];

@@ -1,6 +1,7 @@
 // The `baton` command (DESIGN.md, "CLI"): `up` runs the gateway in the foreground; the other commands talk
 // to the running gateway of a folder through the control API. Errors are one line and a non-zero exit.
 import * as path from 'node:path';
+import { version } from '../package.json';
 import { ConfigError, loadConfig } from './config';
 import { ControlClient, ControlError, readGatewayFile } from './controlClient';
 import { Gateway, GatewayStartError } from './gateway';
@@ -50,12 +51,23 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 function ago(iso: string | null, now = Date.now()): string {
   if (!iso) return '-';
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m ${s % 60}s`
+      : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatStatus(state: GatewayState): string {
@@ -81,7 +93,9 @@ export function formatStatus(state: GatewayState): string {
 function clientFor(dir: string): ControlClient {
   const file = readGatewayFile(dir);
   if (!file || !isAlive(file.pid)) {
-    throw new ControlError(`no gateway is running for ${dir} — start one with "baton up ${dir === process.cwd() ? '' : dir}"`.trimEnd());
+    throw new ControlError(
+      `no gateway is running for ${dir} — start one with "baton up ${dir === process.cwd() ? '' : dir}"`.trimEnd(),
+    );
   }
   return new ControlClient(file.port, file.token);
 }
@@ -89,7 +103,8 @@ function clientFor(dir: string): ControlClient {
 function generationArg(args: Args): number {
   const raw = args.positional.shift();
   const id = Number(raw);
-  if (!raw || !Number.isInteger(id) || id < 1) throw new UsageError(`"baton ${args.command}" needs a generation number, e.g. "baton ${args.command} 2"`);
+  if (!raw || !Number.isInteger(id) || id < 1)
+    throw new UsageError(`"baton ${args.command}" needs a generation number, e.g. "baton ${args.command} 2"`);
   return id;
 }
 
@@ -109,7 +124,8 @@ async function up(args: Args): Promise<void> {
   let port: number | undefined;
   if (args.flags.has('port')) {
     port = Number(args.flags.get('port'));
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port needs a number from 0 to 65535');
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError('--port needs a number from 0 to 65535');
   }
   const started = new Map<number, number>();
   const print = (text: string) => process.stdout.write(text + '\n');
@@ -127,12 +143,17 @@ async function up(args: Args): Promise<void> {
         print(`${label}building${config.build ? ` (${config.build})` : ''}`);
       } else if (to === 'starting') print(`${label}starting  after ${seconds(since)}`);
       else if (to === 'live') {
-        print(`${label}live      after ${seconds(since)}  →  http://g${gen.id}.localhost:${gateway.listeningPort}/`);
+        print(
+          `${label}live      after ${seconds(since)}  →  http://g${gen.id}.localhost:${gateway.listeningPort}/`,
+        );
       } else if (to === 'draining') print(`${label}draining  (${gen.sessions} sessions, ${gen.tabs} tabs)`);
       else if (to === 'stopped') print(`${label}stopped   ${gen.reason ?? ''}`);
       else print(`${label}${to.padEnd(10)}${gen.reason ?? ''}  (see "baton logs ${gen.id}")`);
     },
-    onChanges: (files, id) => print(`change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`),
+    onChanges: (files, id) =>
+      print(
+        `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
+      ),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
   });
   let stopping = false;
@@ -158,12 +179,12 @@ async function up(args: Args): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  if (args.flags.has('help') || args.command === 'help') {
-    process.stdout.write(USAGE);
+  if (args.flags.has('version') || args.command === 'version') {
+    process.stdout.write(`${version}\n`);
     return;
   }
-  if (args.flags.has('version') || args.command === 'version') {
-    process.stdout.write(`${require('../package.json').version}\n`);
+  if (args.flags.has('help') || args.command === 'help') {
+    process.stdout.write(USAGE);
     return;
   }
   switch (args.command) {
@@ -181,7 +202,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'status': {
       const state = await clientFor(dirArg(args)).state();
-      process.stdout.write(args.flags.has('json') ? JSON.stringify(state, null, 2) + '\n' : formatStatus(state));
+      process.stdout.write(
+        args.flags.has('json') ? JSON.stringify(state, null, 2) + '\n' : formatStatus(state),
+      );
       return;
     }
     case 'kill': {
@@ -216,7 +239,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {
-  const known = err instanceof ConfigError || err instanceof ControlError || err instanceof GatewayStartError || err instanceof UsageError;
-  process.stderr.write(`baton: ${known ? err.message : err.stack ?? err.message}\n`);
+  const known =
+    err instanceof ConfigError ||
+    err instanceof ControlError ||
+    err instanceof GatewayStartError ||
+    err instanceof UsageError;
+  process.stderr.write(`baton: ${known ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(known || err.message ? 1 : 2);
 });

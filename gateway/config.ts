@@ -42,19 +42,23 @@ export const DEFAULTS: Omit<BatonConfig, 'start'> = {
 
 type Check = (value: unknown, field: string) => unknown;
 
-const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : JSON.stringify(value));
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : JSON.stringify(value);
 
 const fail = (field: string, wanted: string, value: unknown): never => {
   throw new ConfigError(`"${field}" must be ${wanted} (got ${describe(value)})`);
 };
 
-const string: Check = (v, f) => (typeof v === 'string' && v.trim() !== '' ? v : fail(f, 'a non-empty string', v));
+const string: Check = (v, f) =>
+  typeof v === 'string' && v.trim() !== '' ? v : fail(f, 'a non-empty string', v);
 const nullableString: Check = (v, f) => (v === null ? null : string(v, f));
 const boolean: Check = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'true or false', v));
 const number =
   (min: number, max: number): Check =>
   (v, f) =>
-    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fail(f, `a number from ${min} to ${max}`, v);
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max
+      ? v
+      : fail(f, `a number from ${min} to ${max}`, v);
 const integer =
   (min: number, max: number): Check =>
   (v, f) =>
@@ -68,7 +72,9 @@ const oneOf =
   (v, f) =>
     choices.includes(v as string) ? v : fail(f, choices.map((c) => `"${c}"`).join(' or '), v);
 const readyPath: Check = (v, f) =>
-  v === null || (typeof v === 'string' && v.startsWith('/')) ? v : fail(f, 'a path starting with "/" or null', v);
+  v === null || (typeof v === 'string' && v.startsWith('/'))
+    ? v
+    : fail(f, 'a path starting with "/" or null', v);
 const envMap: Check = (v, f) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(f, 'an object of strings', v);
   for (const [key, value] of Object.entries(v)) {
@@ -127,7 +133,9 @@ function suggest(key: string, known: string[]): string {
     }
     return row[b.length];
   };
-  const best = known.map((k) => [k, distance(key.toLowerCase(), k.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
+  const best = known
+    .map((k) => [k, distance(key.toLowerCase(), k.toLowerCase())] as const)
+    .sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= 2 ? ` (did you mean "${best[0]}"?)` : '';
 }
 
@@ -161,8 +169,14 @@ export function parseConfig(text: string): BatonConfig {
   } catch (err) {
     throw new ConfigError(`not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(
+      `must be one JSON object such as {"start": "node server.js"} (got ${describe(raw)})`,
+    );
+  }
   const given = object(SHAPE)(raw, '') as Partial<BatonConfig>;
-  if (given.start === undefined) throw new ConfigError('"start" is missing: the command that starts one worker on $PORT');
+  if (given.start === undefined)
+    throw new ConfigError('"start" is missing: the command that starts one worker on $PORT');
   return {
     ...DEFAULTS,
     ...given,

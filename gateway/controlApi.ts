@@ -42,7 +42,8 @@ export async function handleControl(
     } else if (route === '/watch') {
       if (expect('POST')) {
         const enabled = query.get('enabled');
-        if (enabled !== 'true' && enabled !== 'false') sendJson(res, 400, { error: 'add ?enabled=true or ?enabled=false' });
+        if (enabled !== 'true' && enabled !== 'false')
+          sendJson(res, 400, { error: 'add ?enabled=true or ?enabled=false' });
         else {
           target.setWatching(enabled === 'true');
           sendJson(res, 200, { watching: enabled === 'true' });

@@ -52,7 +52,11 @@ export function drainVerdict(g: GenerationHolders, now: number, retireAfterSecon
   if (g.sessions === 0 && g.looseTabs === 0 && g.inflight === 0) {
     return { stop: true, reason: 'drained: its last session, tab and request are gone' };
   }
-  if (retireAfterSeconds > 0 && g.drainingSince !== null && now - g.drainingSince >= retireAfterSeconds * 1000) {
+  if (
+    retireAfterSeconds > 0 &&
+    g.drainingSince !== null &&
+    now - g.drainingSince >= retireAfterSeconds * 1000
+  ) {
     return { stop: true, reason: `retired after ${retireAfterSeconds} s of draining` };
   }
   return { stop: false };

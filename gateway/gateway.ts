@@ -93,7 +93,8 @@ export class Gateway {
     this.server.on('request', (req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     this.server.on('clientError', (_err, socket) => {
-      if (socket.writable && !(socket as Socket).pending) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      if (socket.writable && !(socket as Socket).pending)
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       socket.destroy();
     });
     this.server.on('connection', (socket) => {
@@ -102,8 +103,8 @@ export class Gateway {
     });
     if (options.watch !== false) {
       this.watcher = new ChangeWatcher(options.root, this.config.watch, ignored, (files) => {
-        const id = this.generations.deploy();
-        options.onChanges?.(files, id);
+        if (this.stopping) return;
+        options.onChanges?.(files, this.generations.deploy());
       });
     }
   }
@@ -162,7 +163,10 @@ export class Gateway {
   private startWatchdog(): void {
     const script = path.join(__dirname, 'watchdog.js');
     if (!fs.existsSync(script)) return;
-    this.watchdog = spawn(process.execPath, [script, this.id], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    this.watchdog = spawn(process.execPath, [script, this.id], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     this.watchdog.on('error', () => (this.watchdog = null));
     this.watchdog.stdin!.on('error', () => undefined);
     this.watchdog.unref();
@@ -186,13 +190,13 @@ export class Gateway {
     };
   }
 
-  /** State changes are flushed to listeners: lifecycle changes at once, count changes at most 10 times a second. */
+  /** State changes are flushed to listeners: lifecycle changes at once, count changes at most 4 times a second. */
   private changed(urgent: boolean): void {
     if (!urgent && this.events.size === 0) return;
     this.flushUrgent ||= urgent;
     if (this.flushTimer && !urgent) return;
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = setTimeout(() => this.flush(), urgent ? 0 : 100);
+    this.flushTimer = setTimeout(() => this.flush(), urgent ? 0 : 250);
   }
 
   private flush(): void {
@@ -239,7 +243,8 @@ export class Gateway {
     const host = this.checkHost(req);
     if ('status' in host) return send(res, host.status, 'text/plain; charset=utf-8', host.message + '\n');
     const url = req.url ?? '/';
-    if (!url.startsWith('/')) return send(res, 400, 'text/plain; charset=utf-8', 'Bad Request: the path must start with "/"\n');
+    if (!url.startsWith('/'))
+      return send(res, 400, 'text/plain; charset=utf-8', 'Bad Request: the path must start with "/"\n');
     if (url.startsWith('/__baton/')) return this.internal(req, res, url);
 
     const sid = readCookie(req.headers.cookie, SID_COOKIE);
@@ -257,7 +262,13 @@ export class Gateway {
     }
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, gen: Generation, sid: string | null, pin: boolean): void {
+  private forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    gen: Generation,
+    sid: string | null,
+    pin: boolean,
+  ): void {
     const cookies: string[] = [];
     let session: Session | undefined;
     if (sid) session = this.sessions.touch(gen, sid, req.headers['user-agent']);
@@ -270,7 +281,11 @@ export class Gateway {
       generation: gen.id,
       workerPort: gen.port!,
       cookies,
-      page: isNavigation(req.method ?? 'GET', req.headers['sec-fetch-mode'] as string | undefined, req.headers.accept),
+      page: isNavigation(
+        req.method ?? 'GET',
+        req.headers['sec-fetch-mode'] as string | undefined,
+        req.headers.accept,
+      ),
       inject: this.config.inject,
       appCookie: this.config.session.cookie,
       onLogout: logoutSession ? () => this.sessions.end(logoutSession, 'logout') : null,
@@ -295,17 +310,28 @@ export class Gateway {
   }
 
   private unavailable(res: http.ServerResponse, page: boolean): void {
-    const last = this.generations
-      .all()
-      .filter((g) => g.state === 'failed' || g.state === 'crashed' || g.state === 'building' || g.state === 'starting')
-      .sort((a, b) => b.id - a.id)[0];
+    // A deploy under way explains it best; else the failure or crash that happened last (an older generation
+    // may have failed while a newer one that since crashed was live). Still being stopped = just now.
+    const all = this.generations.all();
+    const last =
+      all.filter((g) => g.state === 'building' || g.state === 'starting').sort((a, b) => b.id - a.id)[0] ??
+      all
+        .filter((g) => g.state === 'failed' || g.state === 'crashed')
+        .sort((a, b) => (b.stoppedAt ?? Infinity) - (a.stoppedAt ?? Infinity) || b.id - a.id)[0];
     const reason = !last
       ? 'No generation is live: none has been deployed yet.'
       : last.state === 'building' || last.state === 'starting'
         ? `Generation ${last.id} is ${last.state}; no generation is live yet.`
         : `No generation is live: generation ${last.id} ${last.state} — ${last.reason}`;
-    if (page) send(res, 503, 'text/html; charset=utf-8', unavailablePage(reason, last?.output.tail(30) ?? ''));
-    else sendJson(res, 503, { error: reason, live: null, generation: last?.id ?? null, state: last?.state ?? null });
+    if (page)
+      send(res, 503, 'text/html; charset=utf-8', unavailablePage(reason, last?.output.tail(30) ?? ''));
+    else
+      sendJson(res, 503, {
+        error: reason,
+        live: null,
+        generation: last?.id ?? null,
+        state: last?.state ?? null,
+      });
   }
 
   private gone(res: http.ServerResponse, host: ParsedHost, id: number, known: boolean, page: boolean): void {
@@ -316,7 +342,8 @@ export class Gateway {
     const live = this.generations.live;
     const liveUrl = live ? `http://${generationHost(live.id, host.port)}/` : null;
     if (page) send(res, 410, 'text/html; charset=utf-8', gonePage(id, why, liveUrl));
-    else sendJson(res, 410, { error: why, generation: id, state: gen?.state ?? null, live: live?.id ?? null });
+    else
+      sendJson(res, 410, { error: why, generation: id, state: gen?.state ?? null, live: live?.id ?? null });
   }
 
   /** The gateway's own routes under `/__baton/`. */
@@ -324,7 +351,8 @@ export class Gateway {
     const parsed = new URL(url, 'http://gateway');
     const pathname = parsed.pathname;
     if (pathname === '/__baton/client.js') {
-      if (!this.clientScript) return send(res, 404, 'text/plain; charset=utf-8', 'the tab client is not built (npm run build)\n');
+      if (!this.clientScript)
+        return send(res, 404, 'text/plain; charset=utf-8', 'the tab client is not built (npm run build)\n');
       res.writeHead(200, {
         'Content-Type': 'text/javascript; charset=utf-8',
         'Content-Length': this.clientScript.length,
@@ -336,14 +364,23 @@ export class Gateway {
     if (pathname === '/__baton/live') return sendJson(res, 200, { live: this.generations.live?.id ?? null });
     if (pathname === '/__baton/new') {
       const target = parsed.searchParams.get('path') ?? '/';
-      const location = target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : '/';
-      res.writeHead(303, { Location: location, 'Set-Cookie': pinCookie(null), 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      const location =
+        target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : '/';
+      res.writeHead(303, {
+        Location: location,
+        'Set-Cookie': pinCookie(null),
+        'Cache-Control': 'no-store',
+        'Content-Length': 0,
+      });
       return void res.end();
     }
     if (pathname.startsWith('/__baton/api/')) {
-      if (req.headers.origin) return sendJson(res, 403, { error: 'the control API does not answer browsers' });
+      if (req.headers.origin)
+        return sendJson(res, 403, { error: 'the control API does not answer browsers' });
       if (!authorized(req.headers.authorization, this.token)) {
-        return sendJson(res, 401, { error: 'missing or wrong token: send "Authorization: Bearer <token from .baton/gateway.json>"' });
+        return sendJson(res, 401, {
+          error: 'missing or wrong token: send "Authorization: Bearer <token from .baton/gateway.json>"',
+        });
       }
       void handleControl(req, res, pathname.slice('/__baton/api'.length), parsed.searchParams, {
         state: () => this.state(),
@@ -364,7 +401,8 @@ export class Gateway {
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
-      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (socket.writable)
+        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
     const host = this.checkHost(req);
@@ -380,11 +418,16 @@ export class Gateway {
     const decision = route(this.routeInput(req, host, sid));
     if (pathname === '/__baton/tab') {
       const origin = req.headers.origin;
-      if (origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) return refuse(403, 'Forbidden');
+      if (origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
+        return refuse(403, 'Forbidden');
       if (decision.kind === 'gone' && decision.known) {
         return this.tabs.accept(req, socket, head, this.generations.get(decision.generation)!, undefined);
       }
-      if (decision.kind !== 'proxy') return refuse(decision.kind === 'gone' ? 410 : 503, decision.kind === 'gone' ? 'Gone' : 'Service Unavailable');
+      if (decision.kind !== 'proxy')
+        return refuse(
+          decision.kind === 'gone' ? 410 : 503,
+          decision.kind === 'gone' ? 'Gone' : 'Service Unavailable',
+        );
       const gen = this.generations.get(decision.generation)!;
       const session = sid ? this.sessions.touch(gen, sid, req.headers['user-agent']) : undefined;
       return this.tabs.accept(req, socket, head, gen, session);

@@ -138,7 +138,9 @@ export class Generations {
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
         if (timedOut) {
-          resolve(`build timed out after ${limit} s (raise "buildTimeoutSeconds" in baton.json if it needs longer)`);
+          resolve(
+            `build timed out after ${limit} s (raise "buildTimeoutSeconds" in baton.json if it needs longer)`,
+          );
         } else if (code === 0) resolve(null);
         else resolve(code !== null ? `build exited with code ${code}` : `build was stopped by ${signal}`);
       });
@@ -179,7 +181,12 @@ export class Generations {
       this.onExit(gen, code, signal);
     });
     const { path: probePath, timeoutSeconds } = this.config.ready;
-    const ready = await waitReady(gen.port, probePath, timeoutSeconds * 1000, () => exited || gen.state !== 'starting');
+    const ready = await waitReady(
+      gen.port,
+      probePath,
+      timeoutSeconds * 1000,
+      () => exited || gen.state !== 'starting',
+    );
     if (gen.state !== 'starting') return; // exited, killed or shut down meanwhile
     if (!ready) {
       return this.fail(
@@ -242,7 +249,8 @@ export class Generations {
   /** Stops a running or starting generation's worker and removes its snapshot. */
   stop(gen: Generation, reason: string): Promise<void> {
     if (gen.stopping) return gen.stopping;
-    if (gen.state === 'stopped' || gen.state === 'failed' || gen.state === 'crashed') return Promise.resolve();
+    if (gen.state === 'stopped' || gen.state === 'failed' || gen.state === 'crashed')
+      return Promise.resolve();
     if (this.live === gen) this.live = null;
     gen.reason = reason;
     this.log(gen, `\n[baton] stopping generation ${gen.id}: ${reason}\n`);
@@ -279,7 +287,8 @@ export class Generations {
   promote(id: number): void {
     const gen = this.byId.get(id);
     if (!gen) throw new Error(`there is no generation ${id}`);
-    if (!gen.running) throw new Error(`generation ${id} is ${gen.state}: only a running generation can be promoted`);
+    if (!gen.running)
+      throw new Error(`generation ${id} is ${gen.state}: only a running generation can be promoted`);
     if (this.live === gen) return;
     this.log(gen, `\n[baton] generation ${gen.id} promoted to live\n`);
     this.makeLive(gen);

@@ -14,7 +14,9 @@ interface Draft {
 
 const exists = (dir: string, name: string) => fs.existsSync(path.join(dir, name));
 
-function readPackage(dir: string): { scripts?: Record<string, string>; main?: string; dependencies?: Record<string, string> } | null {
+function readPackage(
+  dir: string,
+): { scripts?: Record<string, string>; main?: string; dependencies?: Record<string, string> } | null {
   try {
     return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   } catch {
@@ -26,7 +28,10 @@ function readPackage(dir: string): { scripts?: Record<string, string>; main?: st
 function watchGlobs(dir: string, extensions: RegExp): string[] {
   const globs: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory() && /^(src|lib|app|server|routes|views|templates|public|static|pages|api)$/.test(entry.name)) {
+    if (
+      entry.isDirectory() &&
+      /^(src|lib|app|server|routes|views|templates|public|static|pages|api)$/.test(entry.name)
+    ) {
       globs.push(`${entry.name}/**`);
     } else if (entry.isFile() && extensions.test(entry.name)) globs.push(entry.name);
   }
@@ -37,7 +42,8 @@ export function inferConfig(dir: string): Draft {
   const pkg = readPackage(dir);
   if (pkg) {
     const scripts = pkg.scripts ?? {};
-    const file = ['server.js', 'app.js', 'index.js', 'server.mjs', 'main.js'].find((f) => exists(dir, f)) ?? pkg.main;
+    const file =
+      ['server.js', 'app.js', 'index.js', 'server.mjs', 'main.js'].find((f) => exists(dir, f)) ?? pkg.main;
     const start = scripts.start ? 'npm start' : file ? `node ${file}` : null;
     if (start) {
       const deps = pkg.dependencies ?? {};
@@ -51,12 +57,17 @@ export function inferConfig(dir: string): Draft {
     }
   }
   if (exists(dir, 'manage.py')) {
-    return { start: 'python3 manage.py runserver 127.0.0.1:$PORT --noreload', watch: watchGlobs(dir, /\.py$/), session: { cookie: 'sessionid' } };
+    return {
+      start: 'python3 manage.py runserver 127.0.0.1:$PORT --noreload',
+      watch: watchGlobs(dir, /\.py$/),
+      session: { cookie: 'sessionid' },
+    };
   }
   const py = ['server.py', 'app.py', 'main.py'].find((f) => exists(dir, f));
   if (py) return { start: `python3 -u ${py}`, watch: watchGlobs(dir, /\.py$/) };
   if (exists(dir, 'go.mod')) return { start: 'go run .', watch: ['**/*.go', 'go.mod'] };
-  if (exists(dir, 'Gemfile') && exists(dir, 'config.ru')) return { start: 'bundle exec rackup -p $PORT -o 127.0.0.1', watch: watchGlobs(dir, /\.rb$/) };
+  if (exists(dir, 'Gemfile') && exists(dir, 'config.ru'))
+    return { start: 'bundle exec rackup -p $PORT -o 127.0.0.1', watch: watchGlobs(dir, /\.rb$/) };
   throw new Error(
     `cannot tell how to start the app in ${dir}: add a "start" script to package.json, or write baton.json by hand with "start" (a command that serves HTTP on $PORT)`,
   );

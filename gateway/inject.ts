@@ -12,14 +12,16 @@ const CSP_HEADERS = ['content-security-policy', 'content-security-policy-report-
  *  of a real page are far shorter. */
 const SEARCH_LIMIT = 16 * 1024;
 
-/** True when this response is an HTML document to inject into: 2xx (not 204/206/304), content-type text/html,
- *  no attachment content-disposition, a content-encoding we can handle (identity/gzip/deflate/br). */
+/** True when this response is an HTML document to inject into: 2xx (not 204/205/206), 4xx or 5xx — a tab on
+ *  the app's error page is still an open tab — content-type text/html, no attachment content-disposition, a
+ *  content-encoding we can handle (identity/gzip/deflate/br). */
 export function isInjectable(method: string, statusCode: number, headers: IncomingHttpHeaders): boolean {
   if (method.toUpperCase() === 'HEAD') return false;
-  // 204/205 carry no body, 206 is a byte range of the original (our insertion would corrupt it).
+  // 1xx and 3xx are not shown as pages, 204/205 carry no body, 206 is a byte range of the original (our
+  // insertion would corrupt it), 304 has no body.
   if (
     statusCode < 200 ||
-    statusCode > 299 ||
+    (statusCode >= 300 && statusCode < 400) ||
     statusCode === 204 ||
     statusCode === 205 ||
     statusCode === 206

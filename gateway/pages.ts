@@ -3,7 +3,10 @@
 import type { ServerResponse } from 'node:http';
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 function page(title: string, body: string, script = ''): string {
   return `<!doctype html>
@@ -22,7 +25,13 @@ ${body}
 `;
 }
 
-export function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
@@ -32,7 +41,12 @@ export function send(res: ServerResponse, status: number, contentType: string, b
   res.end(body);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers);
 }
 
@@ -55,5 +69,8 @@ export function unavailablePage(reason: string, outputTail: string): string {
 }
 
 export function workerErrorPage(generation: number, message: string): string {
-  return page(`Generation ${generation} did not answer`, `<p>${escapeHtml(message)}</p><p><a href="">Try again</a></p>`);
+  return page(
+    `Generation ${generation} did not answer`,
+    `<p>${escapeHtml(message)}</p><p><a href="">Try again</a></p>`,
+  );
 }

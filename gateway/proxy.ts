@@ -31,12 +31,23 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'proxy-conn
 
 export class WorkerProxy {
   private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 64 });
-  private readonly proxy = createProxyServer({ agent: this.agent, selfHandleResponse: true, xfwd: true, ws: true });
+  private readonly proxy = createProxyServer({
+    agent: this.agent,
+    selfHandleResponse: true,
+    xfwd: true,
+    ws: true,
+  });
 
   constructor(private readonly gatewayPort: () => number) {
-    this.proxy.on('proxyRes', (proxyRes, req, res) => this.respond(proxyRes, req as WithContext, res as http.ServerResponse));
-    this.proxy.on('proxyReqWs', (proxyReq, req, socket) => this.guardUpgrade(proxyReq, req as WithContext, socket));
-    this.proxy.on('error', (err, req, res) => this.failed(err as NodeJS.ErrnoException, req as WithContext, res));
+    this.proxy.on('proxyRes', (proxyRes, req, res) =>
+      this.respond(proxyRes, req as WithContext, res as http.ServerResponse),
+    );
+    this.proxy.on('proxyReqWs', (proxyReq, req, socket) =>
+      this.guardUpgrade(proxyReq, req as WithContext, socket),
+    );
+    this.proxy.on('error', (err, req, res) =>
+      this.failed(err as NodeJS.ErrnoException, req as WithContext, res),
+    );
     this.proxy.on('econnreset', () => undefined); // the client went away mid-request: nothing to answer
   }
 
@@ -56,7 +67,12 @@ export class WorkerProxy {
     for (const name of HOP_BY_HOP) delete headers[name];
     headers['x-baton-generation'] = String(ctx.generation);
     if (headers.location) {
-      headers.location = rewriteLocation(headers.location, req.headers.host!, this.gatewayPort(), ctx.workerPort);
+      headers.location = rewriteLocation(
+        headers.location,
+        req.headers.host!,
+        this.gatewayPort(),
+        ctx.workerPort,
+      );
     }
     if (ctx.appCookie && ctx.onLogout && clearsCookie(headers['set-cookie'], ctx.appCookie)) ctx.onLogout();
     if (ctx.cookies.length) headers['set-cookie'] = [...(headers['set-cookie'] ?? []), ...ctx.cookies];
@@ -89,7 +105,11 @@ export class WorkerProxy {
     });
   }
 
-  private failed(err: NodeJS.ErrnoException, req: WithContext, target: http.ServerResponse | Duplex | undefined): void {
+  private failed(
+    err: NodeJS.ErrnoException,
+    req: WithContext,
+    target: http.ServerResponse | Duplex | undefined,
+  ): void {
     const ctx = req[CONTEXT];
     if (!(target instanceof http.ServerResponse)) {
       target?.destroy();
@@ -101,7 +121,8 @@ export class WorkerProxy {
     }
     const message = `The worker of generation ${ctx.generation} failed to answer this request (${err.code ?? err.message}).`;
     const headers = { 'X-Baton-Generation': String(ctx.generation) };
-    if (ctx.page) send(target, 502, 'text/html; charset=utf-8', workerErrorPage(ctx.generation, message), headers);
+    if (ctx.page)
+      send(target, 502, 'text/html; charset=utf-8', workerErrorPage(ctx.generation, message), headers);
     else sendJson(target, 502, { error: message, generation: ctx.generation }, headers);
   }
 

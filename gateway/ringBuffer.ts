@@ -14,6 +14,12 @@ export class RingBuffer {
       this.size -= this.chunks.shift()!.length;
       this.dropped = true;
     }
+    // One chunk alone over the limit (a huge write) keeps only its newest part.
+    if (this.size > this.limit) {
+      this.chunks[0] = this.chunks[0].slice(this.size - this.limit);
+      this.size = this.limit;
+      this.dropped = true;
+    }
   }
 
   text(): string {

@@ -29,7 +29,11 @@ export type Route =
   | { kind: 'unavailable'; page: boolean };
 
 /** A page navigation: a GET that the browser marks as navigate, or that prefers HTML. */
-export function isNavigation(method: string, secFetchMode: string | undefined, accept: string | undefined): boolean {
+export function isNavigation(
+  method: string,
+  secFetchMode: string | undefined,
+  accept: string | undefined,
+): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (secFetchMode) return secFetchMode === 'navigate';
   return prefersHtml(accept);
@@ -68,7 +72,9 @@ export function route(input: RouteInput): Route {
   }
 
   const pinned =
-    input.pin !== null && input.isRunning(input.pin) && !(page && input.sessionOver(input.pin)) ? input.pin : null;
+    input.pin !== null && input.isRunning(input.pin) && !(page && input.sessionOver(input.pin))
+      ? input.pin
+      : null;
   const tabAffinity =
     input.affinity === 'tab' && host.bare && resolvesLocalhostSubdomains(input.userAgent) && page;
 
@@ -80,6 +86,7 @@ export function route(input: RouteInput): Route {
   if (input.live === null) return { kind: 'unavailable', page };
   // Session affinity pins browsers (page loads and whatever else sends cookies); a bare-host API call in
   // tab mode simply goes to the live generation.
-  const sessionAffinity = input.affinity === 'session' || !host.bare || !resolvesLocalhostSubdomains(input.userAgent);
+  const sessionAffinity =
+    input.affinity === 'session' || !host.bare || !resolvesLocalhostSubdomains(input.userAgent);
   return { kind: 'proxy', generation: input.live, pin: sessionAffinity };
 }

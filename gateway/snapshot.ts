@@ -59,7 +59,8 @@ export async function createSnapshot(
   await fs.promises.mkdir(appDir, { recursive: true });
   for (let src = root; ; src = path.dirname(src)) {
     const modules = path.join(src, 'node_modules');
-    if (fs.existsSync(modules)) await fs.promises.symlink(modules, path.join(dir, path.relative(top, src), 'node_modules'));
+    if (fs.existsSync(modules))
+      await fs.promises.symlink(modules, path.join(dir, path.relative(top, src), 'node_modules'));
     if (src === top) break;
   }
   const files = new Map<string, FileStamp>();

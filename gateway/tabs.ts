@@ -45,7 +45,13 @@ export class TabChannel {
   }
 
   /** Upgrades a tab's request; the caller has checked Host and Origin and resolved its generation. */
-  accept(req: http.IncomingMessage, socket: Duplex, head: Buffer, generation: Generation, session: Session | undefined): void {
+  accept(
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    generation: Generation,
+    session: Session | undefined,
+  ): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const tab: Tab = { socket: ws, generation, session, alive: true };
       if (!generation.running) {

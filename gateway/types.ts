@@ -1,6 +1,7 @@
 // Shapes shared by the gateway, the control API, the CLI and the extension (see DESIGN.md, "Control API").
 
-export type GenerationState = 'building' | 'starting' | 'live' | 'draining' | 'stopped' | 'failed' | 'crashed';
+export type GenerationState =
+  'building' | 'starting' | 'live' | 'draining' | 'stopped' | 'failed' | 'crashed';
 
 export type Affinity = 'tab' | 'session';
 

@@ -4,6 +4,14 @@ import * as path from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
 
+/** Files that change without anyone saving source: logs, editor swap and backup files, Python bytecode. */
+const NOISE = picomatch(
+  ['**/*.log', '**/*.swp', '**/*.swx', '**/*~', '**/.#*', '**/.DS_Store', '**/__pycache__/**', '**/*.pyc'],
+  {
+    dot: true,
+  },
+);
+
 export class ChangeWatcher {
   private readonly watcher: FSWatcher;
   private timer: NodeJS.Timeout | null = null;
@@ -29,7 +37,7 @@ export class ChangeWatcher {
     });
     this.watcher.on('all', (_event, file) => {
       const rel = toRel(file);
-      if (!this.enabled || !this.matches(rel)) return;
+      if (!this.enabled || NOISE(rel) || !this.matches(rel)) return;
       pending.add(rel);
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {

@@ -40,10 +40,13 @@ function probeOnce(port: number, path: string | null): Promise<boolean> {
       socket.once('error', () => resolve(false));
       return;
     }
-    const req = http.get({ host: '127.0.0.1', port, path, headers: { Host: `localhost:${port}` }, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(true); // any HTTP answer means the worker serves
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path, headers: { Host: `localhost:${port}` }, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(true); // any HTTP answer means the worker serves
+      },
+    );
     req.once('timeout', () => req.destroy());
     req.once('error', () => resolve(false));
   });

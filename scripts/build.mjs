@@ -2,12 +2,33 @@
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+};
 const entries = [
   { entryPoints: ['gateway/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['gateway/watchdog.ts'], outfile: 'dist/watchdog.js' },
+  // Runs in app pages, served as /__baton/client.js; no source map (the gateway serves only this file).
+  {
+    entryPoints: ['gateway/client/tab-client.ts'],
+    outfile: 'dist/client.js',
+    platform: 'browser',
+    target: 'es2020',
+    format: 'iife',
+    minify: true,
+    sourcemap: false,
+  },
 ];
 if (existsSync('extension/extension.ts')) {
-  entries.push({ entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+  entries.push({
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+  });
 }
 await Promise.all(entries.map((e) => build({ ...common, ...e })));

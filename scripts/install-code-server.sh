@@ -51,6 +51,15 @@ if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$STAMP" ]; then
   exit 0
 fi
 
+# Two jobs installing into one cache at once would build into the same folder: one waits for the other.
+mkdir -p "$(dirname "$DEST")"
+exec 9>"$DEST.lock"
+flock 9
+if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$STAMP" ]; then
+  log "installed meanwhile in $DEST"
+  exit 0
+fi
+
 install_apt_packages
 START=$SECONDS
 # Build next to the destination and rename at the end, so an interrupted run never looks finished.
@@ -96,7 +105,9 @@ ln -sfn node_modules lib/vscode/node_modules.asar
 log 'npm rebuild (code-server: argon2 from source)'
 npm_config_yes=true npm_config_build_from_source=true npm rebuild argon2 --loglevel=error >/dev/null
 
-# The server must at least load: a broken native module shows up here, not in the middle of a test run.
+# Every native module must load now: a broken one would otherwise show up in the middle of a test run.
+node -e "require('argon2')"
+(cd lib/vscode && node -e 'for (const m of process.argv.slice(1)) require(m)' "${NATIVE[@]}")
 node out/node/entry.js --version >/dev/null
 
 echo "$STAMP" >"$WORK/package/.baton-installed"

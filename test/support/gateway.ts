@@ -1,10 +1,13 @@
 // Test support: runs the real `baton up` (dist/cli.js) on a temporary copy of an app and talks to it the way
 // a browser or client would: connecting to 127.0.0.1 with the Host header it would send.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import WebSocket from 'ws';
 import { ControlClient, readGatewayFile } from '../../gateway/controlClient';
 import type { GatewayState } from '../../gateway/types';
 
@@ -200,4 +203,200 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+// ---- more helpers for the gateway's integration tests ----------------------------------------------------
+
+/**
+ * A minimal worker (plain node:http, no packages) whose routes let a test drive each gateway behaviour:
+ * `/` an HTML page, `/info` who answered and from where, `/login` + `/logout` its own `sid` cookie,
+ * `/sse` an endless event stream, `/crash` exits, `/hangup` drops the connection, `/redirect-self` and
+ * `/redirect-bare` absolute redirects to the worker's own and to the bare gateway address, `/upload` a body.
+ */
+export const TINY_SERVER = `const http = require('node:http');
+const fs = require('node:fs');
+const generation = process.env.BATON_GENERATION;
+const version = () => (fs.existsSync('version.txt') ? fs.readFileSync('version.txt', 'utf8').trim() : null);
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://worker');
+  const json = (status, value, headers = {}) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(value));
+  };
+  switch (url.pathname) {
+    case '/':
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      return res.end('<!doctype html><html><head><title>tiny</title></head><body>generation ' + generation + '</body></html>');
+    case '/info':
+      return json(200, { generation: Number(generation), pid: process.pid, cwd: process.cwd(), version: version(), host: req.headers.host });
+    case '/login':
+      return json(200, { user: 'ann' }, { 'Set-Cookie': 'sid=s3cret; Path=/; HttpOnly' });
+    case '/logout':
+      return json(200, { user: null }, { 'Set-Cookie': 'sid=; Path=/; Max-Age=0' });
+    case '/sse': {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      let n = 0;
+      const timer = setInterval(() => res.write('data: ' + ++n + '\\n\\n'), 200);
+      res.write('data: 0\\n\\n');
+      return req.on('close', () => clearInterval(timer));
+    }
+    case '/crash':
+      res.end('bye');
+      return setTimeout(() => process.exit(7), 20);
+    case '/hangup':
+      return req.socket.destroy();
+    case '/redirect-self':
+      res.writeHead(302, { Location: 'http://127.0.0.1:' + process.env.PORT + '/info?from=self' });
+      return res.end();
+    case '/redirect-bare':
+      res.writeHead(302, { Location: 'http://localhost:' + req.headers['x-forwarded-port'] + '/info?from=bare' });
+      return res.end();
+    case '/upload': {
+      let bytes = 0;
+      req.on('data', (chunk) => (bytes += chunk.length));
+      return req.on('end', () => json(200, { bytes }));
+    }
+    default:
+      return json(404, { error: 'not found' });
+  }
+});
+server.listen(Number(process.env.PORT), process.env.HOST || '127.0.0.1', () => {
+  console.log('tiny worker ' + generation + ' listening on ' + process.env.PORT);
+});
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/**
+ * Writes the tiny worker app with `config` (start defaults to `node server.js`). Every process it starts
+ * carries `BATON_TEST_TAG=<tag>` in its environment, so a test can find all of them (see `taggedProcesses`).
+ */
+export function tinyApp(config: Record<string, unknown> = {}, files: Record<string, string> = {}): { dir: string; tag: string } {
+  const tag = randomBytes(8).toString('hex');
+  const { env, ...rest } = config as { env?: Record<string, string> };
+  const dir = writeApp(
+    { 'server.js': TINY_SERVER, ...files },
+    { start: 'node server.js', ...rest, env: { ...env, BATON_TEST_TAG: tag } },
+  );
+  return { dir, tag };
+}
+
+/** Live (non-zombie) processes whose environment holds every one of `entries` ("NAME=value"). */
+export function taggedProcesses(...entries: string[]): number[] {
+  const wanted = entries.map((e) => Buffer.from(`${e}\0`));
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${name}/environ`)]);
+      if (wanted.every((w) => environ.includes(Buffer.concat([Buffer.from('\0'), w]))) && pidAlive(Number(name))) {
+        out.push(Number(name));
+      }
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return out;
+}
+
+/** Opens a WebSocket to 127.0.0.1:port with the given Host; resolves once open, with the 101's headers. */
+export function openSocket(
+  port: number,
+  host: string,
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${p}`, { headers: { Host: host, ...headers } });
+    let upgradeHeaders: http.IncomingHttpHeaders = {};
+    ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
+    ws.once('open', () => resolve({ ws, headers: upgradeHeaders }));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket refused with ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+/** Closes a WebSocket and waits until it is closed. */
+export function closeSocket(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    ws.once('close', () => resolve());
+    ws.close();
+  });
+}
+
+/** An open streaming response: its chunks with the time each arrived, and a way to abort it. */
+export interface Stream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  chunks: { at: number; text: string }[];
+  ended: Promise<void>;
+  abort(): void;
+}
+
+export function openStream(
+  port: number,
+  options: { path: string; host: string; headers?: http.OutgoingHttpHeaders },
+): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: options.path, headers: { Host: options.host, ...options.headers }, agent: false },
+      (res) => {
+        const chunks: Stream['chunks'] = [];
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => chunks.push({ at: Date.now(), text }));
+        const ended = new Promise<void>((done) => res.once('close', () => done()));
+        resolve({ status: res.statusCode!, headers: res.headers, chunks, ended, abort: () => req.destroy() });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Writes raw bytes to the gateway port and collects whatever comes back until the server closes. */
+export function rawExchange(port: number, data: string | Buffer, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', () => resolve(answer));
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      reject(new Error(`the gateway kept the connection open for ${timeoutMs} ms; got: ${answer.slice(0, 200)}`));
+    });
+    socket.write(data);
+  });
+}
+
+/** Runs `baton <args>` to completion. */
+export function runCli(args: string[], cwd = REPO): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** How many established TCP connections have `port` as their local port (the server side of connections to it). */
+export function connectionsTo(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let lines: string[];
+    try {
+      lines = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const [, local, , st] = line.trim().split(/\s+/);
+      if (st === '01' && local.endsWith(`:${hexPort}`)) count++;
+    }
+  }
+  return count;
 }

@@ -43,10 +43,15 @@ describe('isInjectable', () => {
     assert.equal(ok(200, { 'content-type': 'text/html' }, 'HEAD'), false);
   });
 
-  test('statuses without a whole body, and non-2xx', () => {
-    for (const status of [204, 205, 206, 301, 304, 404, 500]) {
+  test('statuses without a whole body, and redirects', () => {
+    for (const status of [101, 204, 205, 206, 301, 304]) {
       assert.equal(ok(status, { 'content-type': 'text/html' }), false, String(status));
     }
+  });
+
+  test("the app's error pages: a tab showing one is still an open tab", () => {
+    for (const status of [404, 500])
+      assert.equal(ok(status, { 'content-type': 'text/html' }), true, String(status));
   });
 
   test('other types, a missing type, downloads, UTF-16', () => {

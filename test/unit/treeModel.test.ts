@@ -38,7 +38,13 @@ function generation(id: number, state: GenerationState, extra: Partial<Generatio
   };
 }
 
-function session(id: string, gen: number, tabs: number, seenSecondsAgo: number, userAgent: string): SessionInfo {
+function session(
+  id: string,
+  gen: number,
+  tabs: number,
+  seenSecondsAgo: number,
+  userAgent: string,
+): SessionInfo {
   return { id, generation: gen, tabs, lastSeen: ago(seenSecondsAgo), userAgent };
 }
 
@@ -46,12 +52,29 @@ const CHROME_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 
-function state(generations: GenerationInfo[], sessions: SessionInfo[] = [], extra: Partial<GatewayState> = {}) {
+function state(
+  generations: GenerationInfo[],
+  sessions: SessionInfo[] = [],
+  extra: Partial<GatewayState> = {},
+) {
   const live = generations.find((g) => g.state === 'live')?.id ?? null;
-  return { root: '/app', port: 8080, affinity: 'tab', live, watching: true, generations, sessions, ...extra } as GatewayState;
+  return {
+    root: '/app',
+    port: 8080,
+    affinity: 'tab',
+    live,
+    watching: true,
+    generations,
+    sessions,
+    ...extra,
+  } as GatewayState;
 }
 
-const snapshot = (s: GatewayState, folder = '/app', name = 'app'): GatewaySnapshot => ({ folder, name, state: s });
+const snapshot = (s: GatewayState, folder = '/app', name = 'app'): GatewaySnapshot => ({
+  folder,
+  name,
+  state: s,
+});
 
 describe('rootNodes', () => {
   test('one gateway: its generations, newest first, with a state icon and counts', () => {
@@ -69,13 +92,19 @@ describe('rootNodes', () => {
       nodes.map((n) => [n.label, n.description, n.icon.id, n.contextValue, n.collapsible]),
       [
         ['generation 4', 'building', 'loading~spin', 'generation.building', 'none'],
-        ['generation 3', 'live · 2 sessions · 3 tabs', 'circle-filled', 'generation.live.running', 'expanded'],
+        [
+          'generation 3',
+          'live · 2 sessions · 3 tabs',
+          'circle-filled',
+          'generation.live.running',
+          'expanded',
+        ],
         [
           'generation 2',
           'draining · 1 session · 0 tabs · 1 request',
           'history',
           'generation.draining.running',
-          'collapsed',
+          'expanded',
         ],
         ['generation 1', 'stopped · no sessions left', 'circle-slash', 'generation.stopped', 'none'],
       ],
@@ -119,7 +148,10 @@ describe('rootNodes', () => {
 });
 
 describe('generationChildren', () => {
-  const gens = [generation(1, 'draining', { sessions: 1, tabs: 1 }), generation(2, 'live', { sessions: 2, tabs: 3 })];
+  const gens = [
+    generation(1, 'draining', { sessions: 1, tabs: 1 }),
+    generation(2, 'live', { sessions: 2, tabs: 3 }),
+  ];
   const sessions = [
     session('aaaaaaaaaaaa', 2, 1, 120, FIREFOX_UA),
     session('bbbbbbbbbbbb', 1, 1, 5, CHROME_UA),
@@ -149,21 +181,37 @@ describe('generationChildren', () => {
 
   test('a stopped generation has no worker and no sessions', () => {
     const stopped = generation(3, 'stopped');
-    assert.deepEqual(generationChildren('/app', state([stopped]), stopped, { now: NOW, memoryBytes: null }), []);
+    assert.deepEqual(
+      generationChildren('/app', state([stopped]), stopped, { now: NOW, memoryBytes: null }),
+      [],
+    );
   });
 });
 
 describe('generationTooltip', () => {
   test('a running generation: pid, port, uptime, memory, started', () => {
-    const tip = generationTooltip(generation(2, 'live', { sessions: 1, tabs: 1 }), { now: NOW, memoryBytes: 3 << 20 });
+    const tip = generationTooltip(generation(2, 'live', { sessions: 1, tabs: 1 }), {
+      now: NOW,
+      memoryBytes: 3 << 20,
+    });
     assert.match(tip, /^\*\*Generation 2\*\* · live · 1 session · 1 tab {2}\n/);
-    for (const expected of [/pid: 1002/, /port: 40002/, /uptime: 9m 50s/, /memory: 3\\\.0 MB/, /started: /, /ready: /]) {
+    for (const expected of [
+      /pid: 1002/,
+      /port: 40002/,
+      /uptime: 9m 50s/,
+      /memory: 3\\\.0 MB/,
+      /started: /,
+      /ready: /,
+    ]) {
       assert.match(tip, expected);
     }
   });
 
   test('a failed generation: the reason, with Markdown escaped, and no process facts', () => {
-    const tip = generationTooltip(generation(5, 'failed', { reason: 'exit *2* <b>' }), { now: NOW, memoryBytes: null });
+    const tip = generationTooltip(generation(5, 'failed', { reason: 'exit *2* <b>' }), {
+      now: NOW,
+      memoryBytes: null,
+    });
     assert.match(tip, /reason: exit \\\*2\\\* \\<b\\>/);
     assert.doesNotMatch(tip, /pid|uptime|memory/);
   });
@@ -186,7 +234,10 @@ describe('summarize', () => {
 
   test('several gateways and none', () => {
     const one = state([generation(1, 'live')], [session('a', 1, 1, 0, '')]);
-    assert.equal(summarize([snapshot(one, '/a'), snapshot(one, '/b')]).text, '$(layers) 2 gateways · 2 sessions');
+    assert.equal(
+      summarize([snapshot(one, '/a'), snapshot(one, '/b')]).text,
+      '$(layers) 2 gateways · 2 sessions',
+    );
     assert.equal(summarize([]).text, '$(layers) Baton');
     assert.equal(summarize([]).sessions, 0);
   });
@@ -225,10 +276,15 @@ test('browserName', () => {
 });
 
 test('formatDuration and formatBytes', () => {
-  assert.deepEqual(
-    [0, 59_999, 60_000, 3_599_000, 3_600_000, 90_000_000, -5].map(formatDuration),
-    ['0s', '59s', '1m 0s', '59m 59s', '1h 0m', '1d 1h', '0s'],
-  );
+  assert.deepEqual([0, 59_999, 60_000, 3_599_000, 3_600_000, 90_000_000, -5].map(formatDuration), [
+    '0s',
+    '59s',
+    '1m 0s',
+    '59m 59s',
+    '1h 0m',
+    '1d 1h',
+    '0s',
+  ]);
   assert.deepEqual([512_000, 52_428_800, 3 * 1024 ** 3].map(formatBytes), ['500 KB', '50.0 MB', '3.00 GB']);
 });
 

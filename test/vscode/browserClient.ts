@@ -33,15 +33,18 @@ export class BrowserClient {
         'User-Agent': USER_AGENT,
       };
       if (this.cookies.size > 0) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-      const req = http.get({ host: '127.0.0.1', port: this.port, path: pathname, headers, timeout: 10_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          this.keep(res.headers['set-cookie'] ?? []);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: this.port, path: pathname, headers, timeout: 10_000 },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => {
+            this.keep(res.headers['set-cookie'] ?? []);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`GET ${pathname} on ${this.host} timed out`)));
       req.on('error', reject);
     });

@@ -47,6 +47,9 @@ const USER_SETTINGS = {
   'update.mode': 'none',
   'telemetry.telemetryLevel': 'off',
 };
+const USAGE =
+  'usage: node test/vscode/run.mjs (--extension <dir> | --vsix <file>) --tests <index.js> --workspace <dir> ' +
+  '[--screenshot <png>] [--timeout <seconds>]';
 const SAFE_NAME = /^[\w.-]+$/;
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -75,7 +78,9 @@ function parseOptions(argv) {
   if (!values.tests) throw new UsageError('--tests <compiled index.js> is required');
   if (!values.workspace) throw new UsageError('--workspace <folder> is required');
   const timeout = Number(values.timeout);
-  if (!(timeout > 0)) throw new UsageError(`--timeout must be a number of seconds > 0, not "${values.timeout}"`);
+  if (!(timeout > 0)) {
+    throw new UsageError(`--timeout must be a number of seconds > 0, not "${values.timeout}"`);
+  }
   const options = {
     extension: values.extension && path.resolve(values.extension),
     vsix: values.vsix && path.resolve(values.vsix),
@@ -88,8 +93,12 @@ function parseOptions(argv) {
     throw new UsageError(`--extension ${options.extension} has no package.json`);
   }
   if (options.vsix && !isFile(options.vsix)) throw new UsageError(`--vsix ${options.vsix} is not a file`);
-  if (!isFile(options.tests)) throw new UsageError(`--tests ${options.tests} is not a file (compile the suite first)`);
-  if (!isDirectory(options.workspace)) throw new UsageError(`--workspace ${options.workspace} is not a folder`);
+  if (!isFile(options.tests)) {
+    throw new UsageError(`--tests ${options.tests} is not a file (compile the suite first)`);
+  }
+  if (!isDirectory(options.workspace)) {
+    throw new UsageError(`--workspace ${options.workspace} is not a folder`);
+  }
   if (options.screenshot && !options.screenshot.endsWith('.png')) {
     throw new UsageError(`--screenshot ${options.screenshot} must end with .png`);
   }
@@ -107,29 +116,38 @@ function isDirectory(p) {
 function codeServerDir() {
   const dir =
     process.env.BATON_CODE_SERVER ||
-    path.join(process.env.BATON_CACHE || path.join(homedir(), '.cache', 'baton-ci'), `code-server-${CODE_SERVER_VERSION}`);
+    path.join(
+      process.env.BATON_CACHE || path.join(homedir(), '.cache', 'baton-ci'),
+      `code-server-${CODE_SERVER_VERSION}`,
+    );
   const marker = path.join(dir, '.baton-installed');
   if (!existsSync(marker)) {
     throw new UsageError(`code-server is not installed in ${dir}: run scripts/install-code-server.sh first`);
   }
   // Its native modules only load in the Node they were built for.
   if (!readFileSync(marker, 'utf8').includes(`node-abi ${process.versions.modules}\n`)) {
-    throw new UsageError(`${dir} was built for another Node version: run scripts/install-code-server.sh again`);
+    throw new UsageError(
+      `${dir} was built for another Node version: run scripts/install-code-server.sh again`,
+    );
   }
   return dir;
 }
 
 function chromiumPath() {
   const exe = process.env.BATON_CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(exe)) throw new UsageError(`no browser at ${exe}: apt-get install -y chromium (or set BATON_CHROMIUM)`);
+  if (!existsSync(exe)) {
+    throw new UsageError(`no browser at ${exe}: apt-get install -y chromium (or set BATON_CHROMIUM)`);
+  }
   return exe;
 }
 
 // The environment code-server and so the extension host get. A VS Code terminal's variables would make
 // code-server hand the folder to the editor that owns that terminal instead of starting its own.
 // EXTENSIONS_GALLERY={} turns the marketplace (open-vsx) off: offline, its lookups only add errors.
+// VSCODE_CLI=1 says the environment is complete already, so the server skips running a login shell to
+// read the user's environment (slow under load, and a process that outlives a short run).
 function serverEnv(domDir) {
-  const env = { BATON_DOM_DIR: domDir, EXTENSIONS_GALLERY: '{}' };
+  const env = { BATON_DOM_DIR: domDir, EXTENSIONS_GALLERY: '{}', VSCODE_CLI: '1' };
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^(VSCODE_|CODE_SERVER_|ELECTRON_RUN_AS_NODE$)/.test(key)) env[key] = value;
   }
@@ -139,9 +157,8 @@ function serverEnv(domDir) {
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
-    return true;
   } catch {
-    return false; // the group is gone already
+    // the group is gone already
   }
 }
 
@@ -166,7 +183,7 @@ function sweepLeftovers(domDir) {
     } catch {
       // it exited meanwhile: the kill below is a no-op
     }
-    log(`killing leftover process ${entry} started by the tests: ${command}`);
+    log(`killing leftover process ${entry}: ${command}`);
     try {
       process.kill(Number(entry), 'SIGKILL');
     } catch {
@@ -196,6 +213,20 @@ class Run {
     this.logTail = [];
   }
 
+  // Resolves with the suite's exit code.
+  async execute() {
+    await this.start();
+    log('workbench opened');
+    const code = await this.finished;
+    await this.pending;
+    return code;
+  }
+
+  // A timeout can stop the run while start() is still on its way: it must not start anything after that.
+  checkNotStopped() {
+    if (this.stopped) throw new Error('the run was stopped');
+  }
+
   async start() {
     this.tmp = await mkdtemp(path.join(tmpdir(), 'baton-vscode-'));
     this.domDir = path.join(this.tmp, 'dom');
@@ -219,10 +250,16 @@ class Run {
 
   async installVsix() {
     log(`installing ${this.options.vsix}`);
-    const child = spawn(process.execPath, [this.entry, ...this.commonArgs, '--install-extension', this.options.vsix], {
-      env: serverEnv(this.domDir),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.checkNotStopped();
+    const child = spawn(
+      process.execPath,
+      [this.entry, ...this.commonArgs, '--install-extension', this.options.vsix],
+      {
+        env: serverEnv(this.domDir),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.installer = child;
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -246,13 +283,16 @@ class Run {
       '--disable-getting-started-override',
       ...this.commonArgs,
     ];
+    this.checkNotStopped();
     // Its own process group, so that it and everything it starts can be stopped together.
     this.codeServer = spawn(process.execPath, args, {
       detached: true,
       env: serverEnv(this.domDir),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.codeServerExit = new Promise((resolve) => this.codeServer.on('exit', (code, signal) => resolve(signal ?? code)));
+    this.codeServerExit = new Promise((resolve) =>
+      this.codeServer.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
     const logFile = createWriteStream(path.join(this.tmp, 'code-server.log'));
     return new Promise((resolve, reject) => {
       const onLine = (line) => {
@@ -271,7 +311,7 @@ class Run {
   }
 
   async openWorkbench(origin) {
-    this.browserServer = await chromium.launchServer({
+    const browserServer = await chromium.launchServer({
       executablePath: this.chromium,
       headless: true,
       args: CHROMIUM_FLAGS,
@@ -280,6 +320,9 @@ class Run {
       handleSIGTERM: false,
       handleSIGHUP: false,
     });
+    if (this.stopped) await browserServer.kill();
+    this.checkNotStopped();
+    this.browserServer = browserServer;
     this.browser = await chromium.connect(this.browserServer.wsEndpoint());
     this.page = await this.browser.newPage({ viewport: { width: 1400, height: 900 } });
     this.finished = new Promise((resolve, reject) => {
@@ -288,7 +331,7 @@ class Run {
       this.page.on('crash', () => reject(new Error('the workbench page crashed')));
       this.resolveFinished = resolve;
     });
-    this.finished.catch(() => {}); // awaited in waitForTests(); an early failure must not crash the driver first
+    this.finished.catch(() => {}); // awaited in execute(); an early failure must not crash the driver first
     await this.page.exposeFunction('codeAutomationLog', (type, args) => this.onLog(type, args));
     await this.page.exposeFunction('codeAutomationExit', (code) => this.resolveFinished(code));
 
@@ -304,7 +347,7 @@ class Run {
       ['skipReleaseNotes', 'true'],
     ];
     const url = `${origin}/?folder=${encodeURIComponent(this.options.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    await this.page.goto(url);
+    await this.page.goto(url, { timeout: 0 }); // a slow, busy machine can need more than 30 s: --timeout rules
   }
 
   onLog(type, args) {
@@ -317,7 +360,9 @@ class Run {
   }
 
   enqueue(task) {
-    this.pending = this.pending.then(task).catch((err) => log(`answering the suite failed: ${describeError(err)}`));
+    this.pending = this.pending
+      .then(task)
+      .catch((err) => log(`answering the suite failed: ${describeError(err)}`));
   }
 
   async screenshot(name) {
@@ -353,45 +398,46 @@ class Run {
     }
   }
 
-  // Resolves with the suite's exit code.
-  async waitForTests() {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out after ${this.options.timeoutMs / 1000} s (see --timeout)`)),
-        this.options.timeoutMs,
-      );
-    });
+  // Taken after a failure too: it shows where the workbench was stuck.
+  async finalScreenshot() {
+    if (!this.options.screenshot || !this.page) return;
     try {
-      const code = await Promise.race([this.finished, timeout]);
-      await this.pending;
-      if (this.options.screenshot) {
-        await this.page.screenshot({ path: this.options.screenshot });
-        log(`screenshot ${this.options.screenshot}`);
-      }
-      return code;
-    } finally {
-      clearTimeout(timer);
+      await this.page.screenshot({ path: this.options.screenshot, timeout: 10000 });
+      log(`screenshot ${this.options.screenshot}`);
+    } catch (err) {
+      log(`no final screenshot: ${describeError(err)}`);
     }
   }
 
-  // Stops everything this run started, whatever state it is in; safe to call more than once.
-  async stop() {
-    const browserPid = this.browserServer?.process().pid;
-    if (this.browserServer) {
-      // close() also removes Playwright's temporary browser profile; a hung browser gets killed below.
-      await Promise.race([this.browserServer.close().catch(() => {}), delay(5000)]);
-      this.browserServer = undefined;
-    }
-    if (browserPid) killGroup(browserPid, 'SIGKILL');
-    if (this.codeServer && this.codeServer.exitCode === null && this.codeServer.signalCode === null) {
+  // Stops everything this run started, whatever state it is in; calls after the first share its work.
+  stop() {
+    this.stopped = true;
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  async stopAll() {
+    this.installer?.kill('SIGKILL');
+    await Promise.all([this.stopBrowser(), this.stopCodeServer()]);
+    if (this.domDir) sweepLeftovers(this.domDir);
+    if (this.tmp) await rm(this.tmp, { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  async stopBrowser() {
+    if (!this.browserServer) return;
+    const pid = this.browserServer.process().pid;
+    // close() also removes Playwright's temporary browser profile; a hung browser gets killed after it.
+    await Promise.race([this.browserServer.close().catch(() => {}), delay(5000)]);
+    if (pid) killGroup(pid, 'SIGKILL');
+  }
+
+  async stopCodeServer() {
+    if (!this.codeServer) return;
+    if (this.codeServer.exitCode === null && this.codeServer.signalCode === null) {
       killGroup(this.codeServer.pid, 'SIGTERM');
       await Promise.race([this.codeServerExit, delay(5000)]);
     }
-    if (this.codeServer) killGroup(this.codeServer.pid, 'SIGKILL'); // its children may outlive it
-    if (this.domDir) sweepLeftovers(this.domDir);
-    if (this.tmp) await rm(this.tmp, { recursive: true, force: true, maxRetries: 3 });
-    this.tmp = undefined;
+    killGroup(this.codeServer.pid, 'SIGKILL'); // its children may outlive it
   }
 }
 
@@ -401,22 +447,35 @@ async function main() {
     await run?.stop().catch((err) => log(`cleanup: ${describeError(err)}`));
     process.exit(code);
   };
-  process.on('SIGINT', () => stopAndExit(130));
-  process.on('SIGTERM', () => stopAndExit(143));
+  const onSignal = (signal, code) => {
+    log(`${signal}: stopping`);
+    stopAndExit(code);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT', 130));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
   try {
     run = new Run(parseOptions(process.argv.slice(2)));
-    await run.start();
-    log('workbench opened');
-    const code = await run.waitForTests();
+    const { timeoutMs } = run.options;
+    const timeout = new Promise((_, reject) => {
+      setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs / 1000} s (see --timeout)`)),
+        timeoutMs,
+      ).unref();
+    });
+    const code = await Promise.race([run.execute(), timeout]);
     log(`tests finished with exit code ${code}`);
+    await run.finalScreenshot();
     await stopAndExit(code);
   } catch (err) {
     if (err instanceof UsageError) {
       log(err.message);
+      console.error(USAGE);
       return stopAndExit(2);
     }
+    if (run?.stopped) return; // a signal stops the run: what broke meanwhile is no news
     log(`FAILED: ${err instanceof Error ? err.message : err}`);
     if (run?.logTail.length) console.error(`last lines of code-server's log:\n${run.logTail.join('\n')}`);
+    await run?.finalScreenshot();
     await stopAndExit(1);
   }
 }

@@ -17,7 +17,11 @@ async function ask<T>(request: string, answerFile: string): Promise<T> {
   if (!dir) throw new Error('BATON_DOM_DIR is not set: run the suite with test/vscode/run.mjs');
   console.log(request);
   const file = path.join(dir, answerFile);
-  const answer = await waitFor(`an answer to "${request}"`, () => (fs.existsSync(file) ? file : undefined), 15_000);
+  const answer = await waitFor(
+    `an answer to "${request}"`,
+    () => (fs.existsSync(file) ? file : undefined),
+    15_000,
+  );
   const data = JSON.parse(fs.readFileSync(answer, 'utf8')) as T & { error?: string };
   if (data.error) throw new Error(`${request}: ${data.error}`);
   return data;
@@ -26,7 +30,8 @@ async function ask<T>(request: string, answerFile: string): Promise<T> {
 /** document.querySelectorAll(selector) in the workbench page. */
 export async function queryDom(selector: string): Promise<DomElement[]> {
   const id = `q${++requests}`;
-  return (await ask<{ elements: DomElement[] }>(`BATON_DOM_QUERY ${id} ${selector}`, `dom-${id}.json`)).elements;
+  return (await ask<{ elements: DomElement[] }>(`BATON_DOM_QUERY ${id} ${selector}`, `dom-${id}.json`))
+    .elements;
 }
 
 /** Waits until a DOM query finds elements that `accepts`; returns them. */
@@ -65,7 +70,9 @@ export async function waitFor<T>(
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${explain ? `: ${explain()}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}${explain ? `: ${explain()}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,0 +1,28 @@
+// The shape of bench/results.json (numbers rounded; null where a tool was missing or a value not measured).
+
+export interface BenchResults {
+  date: string;
+  machine: string;
+  proxy: {
+    directRps: number | null;
+    batonRps: number | null;
+    httpProxyRps: number | null;
+    nginxRps: number | null;
+    directP50Ms: number | null;
+    batonP50Ms: number | null;
+    batonP99Ms: number | null;
+    httpProxyP50Ms: number | null;
+    nginxP50Ms: number | null;
+  };
+  deploys: {
+    count: number;
+    requests: number;
+    batonFailed: number;
+    batonMisrouted: number;
+    nodemonRequests: number;
+    nodemonFailed: number;
+  };
+  swap: { deployOverheadMs: number | null; saveToLiveMs: number | null; workerBootMs: number | null };
+  drain: { lastSessionToStoppedMs: number | null; byLastSocketMs: number | null; byLogoutMs: number | null };
+  sessions: { count: number; gatewayRssMB: number | null; baselineRssMB: number | null };
+}

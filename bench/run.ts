@@ -1,0 +1,150 @@
+// `npm run bench`: starts everything on loopback, measures Baton against a direct worker, a plain http-proxy-3
+// proxy, nginx and nodemon, prints a table and writes bench/results.json and bench/results.svg.
+// Env: BENCH_ROUNDS (3), BENCH_SECONDS (5) for the proxy runs; BENCH_ONLY=proxy,deploys,swap,drain,sessions
+// runs a subset and writes nothing.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI, REPO } from '../test/support/gateway';
+import { renderChart } from './chart';
+import { benchDeploys } from './deploys';
+import { benchDrain, benchSessions, benchSwap } from './lifecycle';
+import { benchProxy } from './proxyBench';
+import type { BenchResults } from './results';
+import { findNginx } from './servers';
+import { round } from './stats';
+import { haveWrk } from './wrk';
+
+const BENCH = path.join(REPO, 'bench');
+const APP = path.join(BENCH, 'app');
+const SCENARIOS = ['proxy', 'deploys', 'swap', 'drain', 'sessions'] as const;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1 (got "${raw}")`);
+  return value;
+}
+
+function selected(): Set<string> {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!only) return new Set(SCENARIOS);
+  const unknown = only.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown scenario "${unknown[0]}" (known: ${SCENARIOS.join(', ')})`);
+  return new Set(only);
+}
+
+const log = (line: string) => process.stdout.write(line + '\n');
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Linux ${os.release()}, Node ${process.version}, load ${os.loadavg()[0].toFixed(1)} at start`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
+  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col])).join('   ').trimEnd()).join('\n');
+}
+
+const show = (value: number | null, unit: string, digits = 0) => (value === null ? 'n/a' : `${value.toFixed(digits)}${unit}`);
+const verdict = (ok: boolean | null) => (ok === null ? '-' : ok ? 'ok' : 'MISSED');
+
+function summary(r: BenchResults): string {
+  const p = r.proxy;
+  const ratio = p.batonRps !== null && p.httpProxyRps ? p.batonRps / p.httpProxyRps : null;
+  const added = p.batonP50Ms !== null && p.directP50Ms !== null ? p.batonP50Ms - p.directP50Ms : null;
+  const atMost = (v: number | null, limit: number) => (v === null ? null : v <= limit);
+  return table([
+    ['measure', 'value', 'target', ''],
+    ['throughput direct', show(p.directRps, ' req/s'), '', ''],
+    ['throughput Baton', show(p.batonRps, ' req/s'), '', ''],
+    ['throughput http-proxy-3', show(p.httpProxyRps, ' req/s'), '', ''],
+    ['throughput nginx', show(p.nginxRps, ' req/s'), '', ''],
+    ['Baton ÷ http-proxy-3', show(ratio, '×', 2), '≥ 1× (aim 2×)', verdict(ratio === null ? null : ratio >= 1)],
+    ['p50 @1 conn direct / Baton', `${show(p.directP50Ms, '', 3)} / ${show(p.batonP50Ms, ' ms', 3)}`, '', ''],
+    ['p50 @1 conn http-proxy-3 / nginx', `${show(p.httpProxyP50Ms, '', 3)} / ${show(p.nginxP50Ms, ' ms', 3)}`, '', ''],
+    ['p50 added by Baton', show(added, ' ms', 3), '≤ 0.3 ms', verdict(atMost(added, 0.3))],
+    ['p99 @1 conn Baton', show(p.batonP99Ms, ' ms', 3), '', ''],
+    [`failed over ${r.deploys.count} deploys, Baton`, `${r.deploys.batonFailed} of ${r.deploys.requests} (${r.deploys.batonMisrouted} misrouted)`, '0', verdict(r.deploys.batonFailed === 0)],
+    [`failed over ${r.deploys.count} deploys, nodemon`, `${r.deploys.nodemonFailed} of ${r.deploys.nodemonRequests}`, '', ''],
+    ['save → live', show(r.swap.saveToLiveMs, ' ms'), '', ''],
+    ['worker boot (subtracted)', show(r.swap.workerBootMs, ' ms'), '', ''],
+    ['deploy overhead', show(r.swap.deployOverheadMs, ' ms'), '≤ 300 ms', verdict(atMost(r.swap.deployOverheadMs, 300))],
+    ['drain: last holder → gone', show(r.drain.lastSessionToStoppedMs, ' ms'), '≤ 1000 ms', verdict(atMost(r.drain.lastSessionToStoppedMs, 1000))],
+    ['  by last socket / by logout', `${show(r.drain.byLastSocketMs, '')} / ${show(r.drain.byLogoutMs, ' ms')}`, '', ''],
+    [`gateway RSS, ${r.sessions.count} sessions`, show(r.sessions.gatewayRssMB, ' MB', 1), '≤ 100 MB', verdict(atMost(r.sessions.gatewayRssMB, 100))],
+    ['  gateway RSS before', show(r.sessions.baselineRssMB, ' MB', 1), '', ''],
+  ]);
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const run = selected();
+  const rounds = envInt('BENCH_ROUNDS', 3);
+  const seconds = envInt('BENCH_SECONDS', 5);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    proxy: { directRps: null, batonRps: null, httpProxyRps: null, nginxRps: null, directP50Ms: null, batonP50Ms: null, batonP99Ms: null, httpProxyP50Ms: null, nginxP50Ms: null },
+    deploys: { count: 20, requests: 0, batonFailed: 0, batonMisrouted: 0, nodemonRequests: 0, nodemonFailed: 0 },
+    swap: { deployOverheadMs: null, saveToLiveMs: null, workerBootMs: null },
+    drain: { lastSessionToStoppedMs: null, byLastSocketMs: null, byLogoutMs: null },
+    sessions: { count: 10_000, gatewayRssMB: null, baselineRssMB: null },
+  };
+  log(`baton bench — ${results.machine}`);
+  if (!haveWrk()) log('wrk is not installed: the proxy numbers are null (Debian: sudo apt-get install -y wrk)');
+  if (!findNginx()) log('nginx is not installed: its numbers are null (Debian: sudo apt-get install -y nginx-light)');
+
+  if (run.has('proxy')) {
+    log(`\nproxy: ${rounds} rounds × ${seconds} s at 50 connections, plus latency at 1 connection`);
+    const proxy = await benchProxy({ appDir: APP, rounds, seconds, latencySeconds: 3, connections: 50, log });
+    if (proxy) {
+      if (proxy.batonErrors) log(`  warning: ${proxy.batonErrors} errors or non-2xx answers through Baton`);
+      results.proxy = {
+        directRps: round(proxy.directRps),
+        batonRps: round(proxy.batonRps),
+        httpProxyRps: round(proxy.httpProxyRps),
+        nginxRps: round(proxy.nginxRps),
+        directP50Ms: round(proxy.directP50Ms, 3),
+        batonP50Ms: round(proxy.batonP50Ms, 3),
+        batonP99Ms: round(proxy.batonP99Ms, 3),
+        httpProxyP50Ms: round(proxy.httpProxyP50Ms, 3),
+        nginxP50Ms: round(proxy.nginxP50Ms, 3),
+      };
+    }
+  }
+  if (run.has('deploys')) {
+    log('\ndeploys: 50 sessions under load, 20 source changes, Baton then nodemon');
+    results.deploys = await benchDeploys({ appDir: APP, count: 20, sessions: 50, dwellMs: 1000, log });
+  }
+  if (run.has('swap')) {
+    log('\nswap: save → new generation live, minus the worker boot');
+    const swap = await benchSwap(APP, 10, log);
+    results.swap = { deployOverheadMs: round(swap.deployOverheadMs), saveToLiveMs: round(swap.saveToLiveMs), workerBootMs: round(swap.workerBootMs) };
+  }
+  if (run.has('drain')) {
+    log('\ndrain: last holder of a draining generation leaves → its processes gone');
+    const drain = await benchDrain(APP, 3, log);
+    results.drain = { lastSessionToStoppedMs: round(drain.lastSessionToStoppedMs), byLastSocketMs: round(drain.byLastSocketMs), byLogoutMs: round(drain.byLogoutMs) };
+  }
+  if (run.has('sessions')) {
+    log('\nsessions: 10,000 sessions on one generation');
+    const sessions = await benchSessions(APP, 10_000, log);
+    results.sessions = { count: sessions.count, gatewayRssMB: round(sessions.gatewayRssMB, 1), baselineRssMB: round(sessions.baselineRssMB, 1) };
+  }
+
+  log(`\n${summary(results)}\n`);
+  if (run.size < SCENARIOS.length) {
+    log('BENCH_ONLY ran a subset: bench/results.json and bench/results.svg were left as they were.');
+    return;
+  }
+  fs.writeFileSync(path.join(BENCH, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(BENCH, 'results.svg'), renderChart(results));
+  log('wrote bench/results.json and bench/results.svg');
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+// The whole life of two generations, driven through the extension's commands and checked in its tree
+// model, in the workbench's DOM and in the OS: start the gateway, open a session on generation 1, deploy
+// generation 2, watch 1 drain, kill it from its tree item, stop the gateway.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TreeNode } from '../../extension/treeModel';
+import { readGatewayFile } from '../../gateway/controlClient';
+import { BrowserClient } from './browserClient';
+import { batonApi, generation, processExists, stepTimer, waitForGateway, workspaceFolder } from './common';
+import { screenshot, waitFor, waitForDom } from './workbench';
+
+const SIDEBAR = '.part.sidebar';
+
+function generationNode(nodes: TreeNode[], id: number): TreeNode {
+  const node = nodes.find((n) => n.kind === 'generation' && n.generation === id);
+  assert.ok(node, `the tree shows generation ${id}: ${JSON.stringify(nodes.map((n) => n.label))}`);
+  return node;
+}
+
+export async function lifecycle(): Promise<void> {
+  const api = await batonApi();
+  const folder = workspaceFolder();
+  assert.deepEqual(api.snapshots(), [], 'no gateway runs before the test starts one');
+
+  const step = stepTimer();
+  await vscode.commands.executeCommand('baton.startGateway');
+  step('gateway listening');
+  const gatewayFile = readGatewayFile(folder);
+  assert.ok(gatewayFile, 'the gateway wrote .baton/gateway.json');
+  try {
+    const port = await waitForGateway(
+      api,
+      'generation 1 live',
+      (s) => (s.state.live === 1 ? s.state.port : undefined),
+      60_000,
+    );
+    step('generation 1 live');
+    assert.notEqual(port, 8080, 'the test workspace asks for any free port');
+    let nodes = await api.treeNodes();
+    const live = generationNode(nodes, 1);
+    assert.equal(live.description, 'live · 0 sessions · 0 tabs');
+    assert.equal(live.contextValue, 'generation.live.running');
+    const g1 = generation(api.snapshots()[0], 1);
+    assert.ok(g1?.pid && g1.port);
+    const worker = nodes.find((n) => n.kind === 'worker' && n.generation === 1);
+    assert.match(
+      worker?.description ?? '',
+      new RegExp(`^pid ${g1.pid} · port ${g1.port} · up \\d+s · [\\d.]+ [KM]B$`),
+    );
+
+    // A browser session on generation 1: the gateway's cookie comes back on the second request.
+    const browser = new BrowserClient(port, 'g1.localhost');
+    const first = await browser.navigate('/');
+    assert.equal(first.status, 200, first.body.slice(0, 200));
+    assert.equal(first.headers['x-baton-generation'], '1');
+    assert.ok(browser.cookie('baton_sid'), 'the gateway set baton_sid');
+    await browser.navigate('/');
+    await waitForGateway(api, 'a session on generation 1', (s) =>
+      generation(s, 1)?.sessions === 1 ? true : undefined,
+    );
+    step('its session in the state');
+    nodes = await api.treeNodes();
+    assert.ok(nodes.some((n) => n.kind === 'session' && n.generation === 1 && n.label === 'Chrome session'));
+
+    // Deploy generation 2: 1 drains and keeps its session.
+    await vscode.commands.executeCommand('baton.deploy');
+    await waitForGateway(
+      api,
+      'generation 2 live and 1 draining with its session',
+      (s) =>
+        s.state.live === 2 && generation(s, 1)?.state === 'draining' && generation(s, 1)?.sessions === 1
+          ? true
+          : undefined,
+      60_000,
+    );
+    step('generation 2 live, 1 draining');
+    nodes = await api.treeNodes();
+    assert.deepEqual(
+      nodes.filter((n) => n.kind === 'generation').map((n) => [n.label, n.description, n.contextValue]),
+      [
+        ['generation 2', 'live · 0 sessions · 0 tabs', 'generation.live.running'],
+        ['generation 1', 'draining · 1 session · 0 tabs', 'generation.draining.running'],
+      ],
+    );
+    await checkWorkbench();
+    step('workbench DOM checked');
+
+    // Kill generation 1 through its tree item's command: it stops and its process is gone.
+    await vscode.commands.executeCommand('baton.killWorker', generationNode(nodes, 1));
+    await waitForGateway(
+      api,
+      'generation 1 stopped',
+      (s) => (generation(s, 1)?.state === 'stopped' ? true : undefined),
+      10_000,
+    );
+    await waitFor(
+      `worker ${g1.pid} of generation 1 to exit`,
+      () => (processExists(g1.pid as number) ? undefined : true),
+      10_000,
+    );
+    step('generation 1 killed, its worker gone');
+    assert.equal(generationNode(await api.treeNodes(), 1).contextValue, 'generation.stopped');
+
+    const g2 = generation(api.snapshots()[0], 2);
+    await vscode.commands.executeCommand('baton.stopGateway');
+    assert.deepEqual(api.snapshots(), []);
+    assert.equal(processExists(gatewayFile.pid), false, 'the gateway process exited');
+    assert.equal(processExists(g2?.pid as number), false, 'the worker of generation 2 exited');
+    assert.equal(readGatewayFile(folder), null, 'the gateway removed gateway.json');
+    step('gateway stopped, every process gone');
+  } finally {
+    if (readGatewayFile(folder) && processExists(gatewayFile.pid)) process.kill(gatewayFile.pid, 'SIGTERM');
+  }
+}
+
+/** The sidebar as a user sees it: the activity-bar icon with the session badge and the tree rows. */
+async function checkWorkbench(): Promise<void> {
+  await vscode.commands.executeCommand('baton.generations.focus');
+  const [icon] = await waitForDom(
+    'the Baton activity-bar icon with a badge of 1 session',
+    '.activitybar .action-item:has(a[aria-label^="Baton"])',
+    (found) => found.length === 1 && found[0].text.includes('1'),
+  );
+  assert.match(icon.text, /^1$/);
+  const rows = await waitForDom('the Generations rows', `${SIDEBAR} .monaco-list-row`, (found) =>
+    found.some((e) => e.text.includes('generation 1draining · 1 session · 0 tabs')),
+  );
+  const texts = rows.map((r) => r.text);
+  assert.ok(
+    texts.some((t) => t.startsWith('generation 2live · 0 sessions · 0 tabs')),
+    texts.join(' | '),
+  );
+  await waitForDom('the status bar item', '.part.statusbar .statusbar-item', (found) =>
+    found.some((e) => e.text.includes('gen 2 · 1 session')),
+  );
+  // For the README: the app's baton.json beside a sidebar wide enough for the descriptions.
+  await vscode.window.showTextDocument(vscode.Uri.file(path.join(workspaceFolder(), 'baton.json')));
+  // "Decrease Editor Width": the sidebar gets the room.
+  for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+  await screenshot('sidebar');
+}
