@@ -73,8 +73,9 @@ export class Gateways extends Disposable {
       port: settings.gatewayPort ?? undefined,
       watch: settings.deployOnSave,
     });
-    if (!(await entry.connection.attach()))
+    if (!(await entry.connection.attach())) {
       throw new Error('the gateway started but its control API does not answer');
+    }
     return 'started';
   }
 

@@ -31,12 +31,17 @@ export class BuildProgress extends Disposable {
   private begin(): NonNullable<BuildProgress['active']> {
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
-    let report: (message: string) => void = () => undefined;
+    // withProgress may call back later than the first report: keep the latest message until it does.
+    let latest = '';
+    let report: (message: string) => void = (message) => {
+      latest = message;
+    };
     void vscode.window.withProgress({ location: { viewId: VIEW_ID } }, () => finished);
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'Baton' },
       (progress) => {
         report = (message) => progress.report({ message });
+        report(latest);
         return finished;
       },
     );

@@ -14,6 +14,14 @@ interface Draft {
 
 const exists = (dir: string, name: string) => fs.existsSync(path.join(dir, name));
 
+function readText(dir: string, name: string): string {
+  try {
+    return fs.readFileSync(path.join(dir, name), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function readPackage(
   dir: string,
 ): { scripts?: Record<string, string>; main?: string; dependencies?: Record<string, string> } | null {
@@ -40,21 +48,22 @@ function watchGlobs(dir: string, extensions: RegExp): string[] {
 
 export function inferConfig(dir: string): Draft {
   const pkg = readPackage(dir);
-  if (pkg) {
-    const scripts = pkg.scripts ?? {};
-    const file =
-      ['server.js', 'app.js', 'index.js', 'server.mjs', 'main.js'].find((f) => exists(dir, f)) ?? pkg.main;
-    const start = scripts.start ? 'npm start' : file ? `node ${file}` : null;
-    if (start) {
-      const deps = pkg.dependencies ?? {};
-      return {
-        start,
-        ...(scripts.build ? { build: 'npm run build' } : {}),
-        watch: watchGlobs(dir, /\.(c|m)?(js|ts)x?$|^package\.json$/),
-        ...(deps['express-session'] ? { session: { cookie: 'connect.sid' } } : {}),
-        env: { NODE_ENV: 'development' },
-      };
-    }
+  const scripts = pkg?.scripts ?? {};
+  const file =
+    ['server.js', 'app.js', 'index.js', 'server.mjs', 'main.js'].find((f) => exists(dir, f)) ?? pkg?.main;
+  const start = scripts.start ? 'npm start' : file ? `node ${file}` : null;
+  if (start) {
+    const deps = pkg?.dependencies ?? {};
+    const usesSessions =
+      deps['express-session'] !== undefined ||
+      (file !== undefined && readText(dir, file).includes('express-session'));
+    return {
+      start,
+      ...(scripts.build ? { build: 'npm run build' } : {}),
+      watch: watchGlobs(dir, /\.(c|m)?(js|ts)x?$|^package\.json$/),
+      ...(usesSessions ? { session: { cookie: 'connect.sid' } } : {}),
+      env: { NODE_ENV: 'development' },
+    };
   }
   if (exists(dir, 'manage.py')) {
     return {

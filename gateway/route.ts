@@ -34,7 +34,7 @@ export function isNavigation(
   secFetchMode: string | undefined,
   accept: string | undefined,
 ): boolean {
-  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (method !== 'GET') return false;
   if (secFetchMode) return secFetchMode === 'navigate';
   return prefersHtml(accept);
 }

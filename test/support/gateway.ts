@@ -298,18 +298,27 @@ export function taggedProcesses(...entries: string[]): number[] {
   return out;
 }
 
-/** Opens a WebSocket to 127.0.0.1:port with the given Host; resolves once open, with the 101's headers. */
-export function openSocket(
-  port: number,
-  host: string,
-  p: string,
-  headers: Record<string, string> = {},
-): Promise<{ ws: WebSocket; headers: http.IncomingHttpHeaders }> {
+/** An open WebSocket, the 101's headers, and every message it has received so far (none can be missed). */
+export interface OpenSocket {
+  ws: WebSocket;
+  headers: http.IncomingHttpHeaders;
+  messages: string[];
+  /** Waits for a received message that passes `test` (already received ones count), parsed as JSON. */
+  message<T = unknown>(test?: (value: T) => boolean, timeoutMs?: number): Promise<T>;
+}
+
+/** Opens a WebSocket to 127.0.0.1:port with the given Host; resolves once open. */
+export function openSocket(port: number, host: string, p: string, headers: Record<string, string> = {}): Promise<OpenSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${p}`, { headers: { Host: host, ...headers } });
+    const messages: string[] = [];
+    // Attached before the upgrade: a message in the same packet as the 101 is emitted right after 'open'.
+    ws.on('message', (data) => messages.push(data.toString()));
     let upgradeHeaders: http.IncomingHttpHeaders = {};
+    const message = <T>(test: (value: T) => boolean = () => true, timeoutMs = 10_000) =>
+      waitFor(`a WebSocket message on ${p}`, () => messages.map((m) => JSON.parse(m) as T).find(test), timeoutMs);
     ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
-    ws.once('open', () => resolve({ ws, headers: upgradeHeaders }));
+    ws.once('open', () => resolve({ ws, headers: upgradeHeaders, messages, message }));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket refused with ${res.statusCode}`)));
     ws.once('error', reject);
   });

@@ -53,8 +53,9 @@ describe('isNavigation', () => {
     assert.equal(isNavigation('GET', undefined, undefined), false);
   });
 
-  test('only GET and HEAD navigate', () => {
-    assert.equal(isNavigation('HEAD', 'navigate', 'text/html'), true);
+  test('only GET navigates (DESIGN.md: "GET, Sec-Fetch-Mode: navigate, or Accept preferring text/html")', () => {
+    assert.equal(isNavigation('GET', 'navigate', 'text/html'), true);
+    assert.equal(isNavigation('HEAD', 'navigate', 'text/html'), false);
     assert.equal(isNavigation('POST', 'navigate', 'text/html'), false);
     assert.equal(isNavigation('PUT', undefined, 'text/html'), false);
   });

@@ -1,6 +1,8 @@
 // The real-VS-Code suite's entry: the workbench loads this module into the extension host and calls
 // run(); a rejection fails the run (test/vscode/run.mjs exits with 1).
 import { brokenConfig } from './brokenConfig';
+import { externalGateway } from './externalGateway';
+import { failedDeploy } from './failedDeploy';
 import { lifecycle } from './lifecycle';
 import { welcome } from './welcome';
 
@@ -8,6 +10,8 @@ const scenarios: [string, () => Promise<void>][] = [
   ['welcome views: Create baton.json without one, Start Gateway with one', welcome],
   ['a broken baton.json gives one notification with the CLI line', brokenConfig],
   ['gateway lifecycle: start, session, deploy, drain, kill from the tree, stop', lifecycle],
+  ['a failed deploy: the live generation stays, one notification, Show Logs', failedDeploy],
+  ['a terminal gateway: found, let go when it dies, replaced by Start Gateway', externalGateway],
 ];
 
 export async function run(): Promise<void> {

@@ -85,6 +85,8 @@ export async function lifecycle(): Promise<void> {
     );
     await checkWorkbench();
     step('workbench DOM checked');
+    await openInSimpleBrowser();
+    step('Open in Browser checked');
 
     // Kill generation 1 through its tree item's command: it stops and its process is gone.
     await vscode.commands.executeCommand('baton.killWorker', generationNode(nodes, 1));
@@ -139,4 +141,19 @@ async function checkWorkbench(): Promise<void> {
   // "Decrease Editor Width": the sidebar gets the room.
   for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
   await screenshot('sidebar');
+}
+
+/** Open in Browser with "baton.openIn": "simpleBrowser" opens the app in an editor tab. */
+async function openInSimpleBrowser(): Promise<void> {
+  const config = vscode.workspace.getConfiguration('baton');
+  await config.update('openIn', 'simpleBrowser', vscode.ConfigurationTarget.Workspace);
+  try {
+    await vscode.commands.executeCommand('baton.openInBrowser');
+    await waitForDom('a Simple Browser tab', '.part.editor .tabs-container .tab', (found) =>
+      found.some((e) => e.text.includes('Simple Browser')),
+    );
+  } finally {
+    await config.update('openIn', undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }
 }
