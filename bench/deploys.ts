@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { copyApp, REPO, RunningGateway, sleep, waitFor } from '../test/support/gateway';
-import { get } from './client';
+import { get } from '../test/reliability/client';
 import { freePort, waitListening } from './servers';
 
 export interface DeployResults {

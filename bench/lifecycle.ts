@@ -6,20 +6,29 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { copyApp, pidAlive, RunningGateway, sleep, waitFor } from '../test/support/gateway';
 import { rssMB } from '../test/reliability/proc';
-import { get } from './client';
+import { get } from '../test/reliability/client';
 import { freePort } from './servers';
 import { median } from './stats';
 
 type Log = (line: string) => void;
 
 export interface SwapResults {
+  /** Per save: save → live minus the worker's own boot (its process start → listening), median. */
   deployOverheadMs: number;
   saveToLiveMs: number;
+  /** The worker's boot as it logs it (process start → listening), median. */
   workerBootMs: number;
+  /** The same boot measured outside Baton: spawning `node server.mjs` → its "listening" line, median. */
+  plainBootMs: number;
+  /** Where Baton's part goes: save → deploy starts (watcher, debounce), → worker process starts (snapshot,
+   *  spawn), listening → live (readiness probe); medians. */
+  detectMs: number;
+  prepareMs: number;
+  probeMs: number;
 }
 
-/** The worker's own boot: from spawning `node server.mjs` to its "listening" line. */
-function workerBoot(dir: string): Promise<number> {
+/** The worker's boot outside Baton: from spawning `node server.mjs` to its "listening" line. */
+function plainBoot(dir: string): Promise<number> {
   return freePort().then(
     (port) =>
       new Promise((resolve, reject) => {
@@ -35,34 +44,59 @@ function workerBoot(dir: string): Promise<number> {
   );
 }
 
+/** The epoch ms at which the worker process started and began to listen, from its "listening" line. */
+function workerTimes(logs: string): { start: number; listen: number } {
+  const match = /bench-worker listening pid=\d+ start=([\d.]+) listen=([\d.]+)/.exec(logs);
+  if (!match) throw new Error(`no "listening" line in the generation's output:\n${logs}`);
+  return { start: Number(match[1]), listen: Number(match[2]) };
+}
+
 /**
- * Save → new generation live, minus the worker's boot (measured right before each save, same app, same
- * machine state). The app has no build command, so there is nothing else to subtract.
+ * Save → new generation live, minus the worker's own boot to first listen (it logs both ends on the epoch
+ * clock). The app has no build command, so there is nothing else to subtract.
  */
 export async function benchSwap(appDir: string, saves: number, log: Log): Promise<SwapResults> {
   const dir = copyApp(appDir);
   const gw = await RunningGateway.start(dir);
   const file = path.join(dir, 'server.mjs');
-  const saveToLive: number[] = [];
-  const boots: number[] = [];
+  const rows: Array<{ total: number; boot: number; plain: number; detect: number; prepare: number; probe: number }> = [];
   try {
     for (let i = 1; i <= saves; i++) {
-      boots.push(await workerBoot(dir));
+      const plain = await plainBoot(dir);
       const before = (await gw.state()).live!;
-      const saved = Date.now();
+      const saved = performance.timeOrigin + performance.now();
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/const VERSION = \d+;/, `const VERSION = ${1000 + i};`));
       const state = await gw.waitState('the saved version live', (s) => s.live !== null && s.live > before, 20_000);
       const gen = state.generations.find((g) => g.id === state.live)!;
-      saveToLive.push(Date.parse(gen.readyAt!) - saved);
+      const worker = workerTimes(await gw.client!.logs(gen.id));
+      const ready = Date.parse(gen.readyAt!);
+      rows.push({
+        total: ready - saved,
+        boot: worker.listen - worker.start,
+        plain,
+        detect: Date.parse(gen.createdAt) - saved,
+        prepare: worker.start - Date.parse(gen.createdAt),
+        probe: ready - worker.listen,
+      });
       await sleep(200);
     }
   } finally {
     await gw.dispose();
   }
-  const result = { saveToLiveMs: median(saveToLive), workerBootMs: median(boots), deployOverheadMs: 0 };
-  result.deployOverheadMs = result.saveToLiveMs - result.workerBootMs;
-  log(`  save→live ${saveToLive.map((ms) => Math.round(ms)).join(' ')} ms; worker boot ${boots.map((ms) => Math.round(ms)).join(' ')} ms`);
-  return result;
+  const of = (key: keyof (typeof rows)[number]) => median(rows.map((r) => r[key]));
+  const list = (key: keyof (typeof rows)[number]) => rows.map((r) => Math.round(r[key])).join(' ');
+  log(`  save→live ${list('total')} ms`);
+  log(`  worker boot (its log) ${list('boot')} ms; outside Baton ${list('plain')} ms`);
+  log(`  Baton's part: detect ${list('detect')} · prepare ${list('prepare')} · probe ${list('probe')} ms`);
+  return {
+    deployOverheadMs: median(rows.map((r) => r.total - r.boot)),
+    saveToLiveMs: of('total'),
+    workerBootMs: of('boot'),
+    plainBootMs: of('plain'),
+    detectMs: of('detect'),
+    prepareMs: of('prepare'),
+    probeMs: of('probe'),
+  };
 }
 
 export interface DrainResults {

@@ -13,6 +13,10 @@ export interface BenchResults {
     batonP99Ms: number | null;
     httpProxyP50Ms: number | null;
     nginxP50Ms: number | null;
+    directCpuUs: number | null;
+    batonCpuUs: number | null;
+    httpProxyCpuUs: number | null;
+    nginxCpuUs: number | null;
   };
   deploys: {
     count: number;
@@ -22,7 +26,15 @@ export interface BenchResults {
     nodemonRequests: number;
     nodemonFailed: number;
   };
-  swap: { deployOverheadMs: number | null; saveToLiveMs: number | null; workerBootMs: number | null };
+  swap: {
+    deployOverheadMs: number | null;
+    saveToLiveMs: number | null;
+    workerBootMs: number | null;
+    plainBootMs: number | null;
+    detectMs: number | null;
+    prepareMs: number | null;
+    probeMs: number | null;
+  };
   drain: { lastSessionToStoppedMs: number | null; byLastSocketMs: number | null; byLogoutMs: number | null };
   sessions: { count: number; gatewayRssMB: number | null; baselineRssMB: number | null };
 }

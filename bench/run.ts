@@ -62,6 +62,8 @@ function summary(r: BenchResults): string {
     ['throughput http-proxy-3', show(p.httpProxyRps, ' req/s'), '', ''],
     ['throughput nginx', show(p.nginxRps, ' req/s'), '', ''],
     ['Baton ÷ http-proxy-3', show(ratio, '×', 2), '≥ 1× (aim 2×)', verdict(ratio === null ? null : ratio >= 1)],
+    ['CPU/request direct / Baton', `${show(p.directCpuUs, '')} / ${show(p.batonCpuUs, ' µs')}`, '', ''],
+    ['CPU/request http-proxy-3 / nginx', `${show(p.httpProxyCpuUs, '')} / ${show(p.nginxCpuUs, ' µs')}`, '', ''],
     ['p50 @1 conn direct / Baton', `${show(p.directP50Ms, '', 3)} / ${show(p.batonP50Ms, ' ms', 3)}`, '', ''],
     ['p50 @1 conn http-proxy-3 / nginx', `${show(p.httpProxyP50Ms, '', 3)} / ${show(p.nginxP50Ms, ' ms', 3)}`, '', ''],
     ['p50 added by Baton', show(added, ' ms', 3), '≤ 0.3 ms', verdict(atMost(added, 0.3))],
@@ -69,8 +71,10 @@ function summary(r: BenchResults): string {
     [`failed over ${r.deploys.count} deploys, Baton`, `${r.deploys.batonFailed} of ${r.deploys.requests} (${r.deploys.batonMisrouted} misrouted)`, '0', verdict(r.deploys.batonFailed === 0)],
     [`failed over ${r.deploys.count} deploys, nodemon`, `${r.deploys.nodemonFailed} of ${r.deploys.nodemonRequests}`, '', ''],
     ['save → live', show(r.swap.saveToLiveMs, ' ms'), '', ''],
-    ['worker boot (subtracted)', show(r.swap.workerBootMs, ' ms'), '', ''],
+    ['worker boot, its log (subtracted)', show(r.swap.workerBootMs, ' ms'), '', ''],
+    ['worker boot outside Baton', show(r.swap.plainBootMs, ' ms'), '', ''],
     ['deploy overhead', show(r.swap.deployOverheadMs, ' ms'), '≤ 300 ms', verdict(atMost(r.swap.deployOverheadMs, 300))],
+    ['  detect / prepare / probe', `${show(r.swap.detectMs, '')} / ${show(r.swap.prepareMs, '')} / ${show(r.swap.probeMs, ' ms')}`, '', ''],
     ['drain: last holder → gone', show(r.drain.lastSessionToStoppedMs, ' ms'), '≤ 1000 ms', verdict(atMost(r.drain.lastSessionToStoppedMs, 1000))],
     ['  by last socket / by logout', `${show(r.drain.byLastSocketMs, '')} / ${show(r.drain.byLogoutMs, ' ms')}`, '', ''],
     [`gateway RSS, ${r.sessions.count} sessions`, show(r.sessions.gatewayRssMB, ' MB', 1), '≤ 100 MB', verdict(atMost(r.sessions.gatewayRssMB, 100))],
@@ -86,9 +90,9 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
-    proxy: { directRps: null, batonRps: null, httpProxyRps: null, nginxRps: null, directP50Ms: null, batonP50Ms: null, batonP99Ms: null, httpProxyP50Ms: null, nginxP50Ms: null },
+    proxy: { directRps: null, batonRps: null, httpProxyRps: null, nginxRps: null, directP50Ms: null, batonP50Ms: null, batonP99Ms: null, httpProxyP50Ms: null, nginxP50Ms: null, directCpuUs: null, batonCpuUs: null, httpProxyCpuUs: null, nginxCpuUs: null },
     deploys: { count: 20, requests: 0, batonFailed: 0, batonMisrouted: 0, nodemonRequests: 0, nodemonFailed: 0 },
-    swap: { deployOverheadMs: null, saveToLiveMs: null, workerBootMs: null },
+    swap: { deployOverheadMs: null, saveToLiveMs: null, workerBootMs: null, plainBootMs: null, detectMs: null, prepareMs: null, probeMs: null },
     drain: { lastSessionToStoppedMs: null, byLastSocketMs: null, byLogoutMs: null },
     sessions: { count: 10_000, gatewayRssMB: null, baselineRssMB: null },
   };
@@ -111,6 +115,10 @@ async function main(): Promise<void> {
         batonP99Ms: round(proxy.batonP99Ms, 3),
         httpProxyP50Ms: round(proxy.httpProxyP50Ms, 3),
         nginxP50Ms: round(proxy.nginxP50Ms, 3),
+        directCpuUs: round(proxy.directCpuUs),
+        batonCpuUs: round(proxy.batonCpuUs),
+        httpProxyCpuUs: round(proxy.httpProxyCpuUs),
+        nginxCpuUs: round(proxy.nginxCpuUs),
       };
     }
   }
@@ -121,7 +129,15 @@ async function main(): Promise<void> {
   if (run.has('swap')) {
     log('\nswap: save → new generation live, minus the worker boot');
     const swap = await benchSwap(APP, 10, log);
-    results.swap = { deployOverheadMs: round(swap.deployOverheadMs), saveToLiveMs: round(swap.saveToLiveMs), workerBootMs: round(swap.workerBootMs) };
+    results.swap = {
+      deployOverheadMs: round(swap.deployOverheadMs),
+      saveToLiveMs: round(swap.saveToLiveMs),
+      workerBootMs: round(swap.workerBootMs),
+      plainBootMs: round(swap.plainBootMs),
+      detectMs: round(swap.detectMs),
+      prepareMs: round(swap.prepareMs),
+      probeMs: round(swap.probeMs),
+    };
   }
   if (run.has('drain')) {
     log('\ndrain: last holder of a draining generation leaves → its processes gone');

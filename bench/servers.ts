@@ -5,9 +5,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { childrenOf } from '../test/reliability/proc';
 
 export interface Server {
   port: number;
+  /** The processes that serve (for their CPU time). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -57,7 +60,7 @@ export function startPlainProxy(targetPort: number): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`the http-proxy-3 server exited with ${code}`)));
     child.stdout!.setEncoding('utf8').once('data', (line: string) => {
       const port = Number(/listening (\d+)/.exec(line)?.[1]);
-      resolve({ port, stop: () => stopChild(child) });
+      resolve({ port, pids: () => [child.pid!], stop: () => stopChild(child) });
     });
   });
 }
@@ -103,6 +106,7 @@ http {
   exited.catch(() => undefined);
   return {
     port,
+    pids: () => [child.pid!, ...childrenOf(child.pid!)],
     stop: async () => {
       await stopChild(child);
       fs.rmSync(prefix, { recursive: true, force: true });

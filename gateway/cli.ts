@@ -234,7 +234,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+      throw new UsageError(`unknown command "${args.command}" (see "baton help")`);
   }
 }
 

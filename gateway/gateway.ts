@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { authorized, newToken } from './auth';
+import { gatewayFilePath } from './controlClient';
 import type { BatonConfig } from './config';
 import { handleControl } from './controlApi';
 import { pinCookie, PIN_COOKIE, readCookie, SID_COOKIE, sidCookie } from './cookies';
@@ -92,10 +93,12 @@ export class Gateway {
     this.server.keepAliveTimeout = 30_000;
     this.server.on('request', (req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable && !(socket as Socket).pending)
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      socket.destroy();
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || (socket as Socket).pending) return void socket.destroy();
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      setTimeout(() => socket.destroy(), 1000).unref();
     });
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -163,7 +166,14 @@ export class Gateway {
   private startWatchdog(): void {
     const script = path.join(__dirname, 'watchdog.js');
     if (!fs.existsSync(script)) return;
-    this.watchdog = spawn(process.execPath, [script, this.id], {
+    const args = [
+      script,
+      this.id,
+      snapshotBase(this.id),
+      gatewayFilePath(this.options.root),
+      String(process.pid),
+    ];
+    this.watchdog = spawn(process.execPath, args, {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
     });
@@ -234,8 +244,8 @@ export class Gateway {
       live: this.generations.live?.id ?? null,
       isRunning: (n) => this.generations.get(n)?.running ?? false,
       isKnown: (n) => this.generations.get(n) !== undefined,
-      sessionOver: (n) =>
-        sid !== null && this.generations.get(n)?.state === 'draining' && this.sessions.hasLoggedOut(n, sid),
+      closedTo: (n) =>
+        this.generations.get(n)?.state === 'draining' && (sid === null || this.sessions.hasLoggedOut(n, sid)),
     };
   }
 

@@ -26,13 +26,14 @@ export class Generation {
   looseTabs = 0;
   /** Requests, event streams and WebSockets in flight. */
   inflight = 0;
-  /** Set once stopping has begun, so that it happens once. */
+  /** Set once stopping has begun: it takes no traffic from then on, and it happens once. */
+  halted = false;
   stopping: Promise<void> | null = null;
 
   constructor(readonly id: number) {}
 
   get running(): boolean {
-    return this.state === 'live' || this.state === 'draining';
+    return (this.state === 'live' || this.state === 'draining') && !this.halted;
   }
 
   /** The worker's pid (kept after it stopped, so that one can check it is gone). */

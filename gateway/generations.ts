@@ -100,7 +100,7 @@ export class Generations {
       if (this.config.build) {
         this.log(gen, `$ ${this.config.build}\n`);
         const failure = await this.runBuild(gen, env);
-        if (gen.state !== 'building') return; // stopped meanwhile
+        if (gen.halted) return; // stopped meanwhile
         if (failure) return this.fail(gen, failure);
         gen.child = null;
       }
@@ -110,8 +110,8 @@ export class Generations {
         this.ignored,
         this.lastSnapshot,
       );
+      if (gen.halted) return await removeSnapshot(snapshot.dir); // killed while it was being copied
       gen.snapshot = this.lastSnapshot = snapshot;
-      if (gen.state !== 'building') return;
       await this.start(gen, env);
     } catch (err) {
       this.fail(gen, `could not prepare the generation: ${(err as Error).message}`);
@@ -181,13 +181,8 @@ export class Generations {
       this.onExit(gen, code, signal);
     });
     const { path: probePath, timeoutSeconds } = this.config.ready;
-    const ready = await waitReady(
-      gen.port,
-      probePath,
-      timeoutSeconds * 1000,
-      () => exited || gen.state !== 'starting',
-    );
-    if (gen.state !== 'starting') return; // exited, killed or shut down meanwhile
+    const ready = await waitReady(gen.port, probePath, timeoutSeconds * 1000, () => exited || gen.halted);
+    if (gen.halted || gen.state !== 'starting') return; // exited, killed or shut down meanwhile
     if (!ready) {
       return this.fail(
         gen,
@@ -201,7 +196,7 @@ export class Generations {
 
   private onExit(gen: Generation, code: number | null, signal: NodeJS.Signals | null): void {
     const how = code !== null ? `code ${code}` : `signal ${signal}`;
-    if (gen.stopping) return;
+    if (gen.halted) return;
     if (gen.state === 'starting') {
       this.fail(gen, `the worker exited with ${how} before it became ready (see its output)`);
     } else if (gen.running) {
@@ -215,7 +210,7 @@ export class Generations {
   }
 
   private fail(gen: Generation, reason: string): void {
-    if (gen.stopping || gen.state === 'failed') return;
+    if (gen.halted || gen.state === 'failed') return;
     gen.reason = reason;
     this.setState(gen, 'failed');
     this.log(gen, `\n[baton] generation ${gen.id} failed: ${reason}\n`);
@@ -246,27 +241,30 @@ export class Generations {
     if (verdict.stop) void this.stop(gen, verdict.reason);
   }
 
-  /** Stops a running or starting generation's worker and removes its snapshot. */
+  /**
+   * Stops a generation's worker and removes its snapshot. It takes no new traffic at once; its state becomes
+   * `stopped` once its processes are gone, so that "stopped" always means no process is left.
+   */
   stop(gen: Generation, reason: string): Promise<void> {
     if (gen.stopping) return gen.stopping;
     if (gen.state === 'stopped' || gen.state === 'failed' || gen.state === 'crashed')
       return Promise.resolve();
-    if (this.live === gen) this.live = null;
     gen.reason = reason;
     this.log(gen, `\n[baton] stopping generation ${gen.id}: ${reason}\n`);
-    this.setState(gen, 'stopped');
-    return this.finish(gen);
+    return this.finish(gen, 'stopped');
   }
 
   /** Kills whatever is left of the worker, removes the snapshot and tells everyone. */
-  private finish(gen: Generation): Promise<void> {
+  private finish(gen: Generation, finalState: GenerationState | null = null): Promise<void> {
     if (gen.stopping) return gen.stopping;
+    gen.halted = true;
     if (this.live === gen) this.live = null;
+    this.hooks.changed(true);
+    this.hooks.liveChanged();
     gen.stopping = (async () => {
-      this.hooks.changed(true);
-      this.hooks.liveChanged();
       if (gen.child?.pid) await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`);
       gen.stoppedAt = Date.now();
+      if (finalState) this.setState(gen, finalState);
       this.hooks.stopped(gen);
       if (gen.snapshot) {
         if (gen.snapshot === this.lastSnapshot) this.lastSnapshot = null;
@@ -280,7 +278,6 @@ export class Generations {
   kill(id: number): Promise<void> {
     const gen = this.byId.get(id);
     if (!gen) throw new Error(`there is no generation ${id}`);
-    if (gen.state === 'building') throw new Error(`generation ${id} is still building: wait for it to start`);
     return this.stop(gen, 'killed on request');
   }
 
@@ -298,11 +295,6 @@ export class Generations {
     this.shuttingDown = true;
     await Promise.all(
       this.all().map((gen) => {
-        if (gen.state === 'building' || gen.state === 'starting') {
-          gen.reason = 'the gateway stopped';
-          this.setState(gen, 'stopped');
-          return this.finish(gen);
-        }
         return this.stop(gen, 'the gateway stopped');
       }),
     );

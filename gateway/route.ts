@@ -18,8 +18,11 @@ export interface RouteInput {
   isRunning: (generation: number) => boolean;
   /** Whether generation N has ever existed in this gateway run. */
   isKnown: (generation: number) => boolean;
-  /** Whether this browser's session on generation N has ended (logout) while N drains. */
-  sessionOver: (generation: number) => boolean;
+  /**
+   * Whether draining generation N takes no page load from this browser: it brings no session cookie for N (a
+   * browser N has never served) or it logged out of N. Such a browser starts over on the live generation.
+   */
+  closedTo: (generation: number) => boolean;
 }
 
 export type Route =
@@ -62,8 +65,8 @@ export function route(input: RouteInput): Route {
   if (host.generation !== null) {
     const n = host.generation;
     if (input.isRunning(n)) {
-      // A browser that logged out of a draining generation starts over on the live one.
-      if (page && input.live !== null && input.live !== n && input.sessionOver(n)) {
+      // A draining generation serves only the sessions it already has (DESIGN.md).
+      if (page && input.live !== null && input.live !== n && input.closedTo(n)) {
         return { kind: 'redirect', location: `http://${generationHost(input.live, host.port)}${input.url}` };
       }
       return { kind: 'proxy', generation: n, pin: false };
@@ -72,7 +75,7 @@ export function route(input: RouteInput): Route {
   }
 
   const pinned =
-    input.pin !== null && input.isRunning(input.pin) && !(page && input.sessionOver(input.pin))
+    input.pin !== null && input.isRunning(input.pin) && !(page && input.closedTo(input.pin))
       ? input.pin
       : null;
   const tabAffinity =

@@ -1,10 +1,12 @@
 // The watchdog: a tiny process the gateway starts with a pipe on its stdin. When the pipe closes — the gateway
 // exited, however it died, even by SIGKILL — it stops every worker process the gateway started (found by their
 // BATON_WORKER marker and by the process groups the gateway reported), so no worker outlives its gateway.
-// Usage: node watchdog.js <gatewayId>; stdin lines "+<pgid>" / "-<pgid>".
+// It then removes the gateway's snapshots and its gateway.json, as the gateway would have.
+// Usage: node watchdog.js <gatewayId> <snapshotDir> <gatewayFile> <gatewayPid>; stdin lines "+<pgid>" / "-<pgid>".
+import * as fs from 'node:fs';
 import { markedProcesses } from './processes';
 
-const gatewayId = process.argv[2];
+const [gatewayId, snapshotDir, gatewayFile, gatewayPid] = process.argv.slice(2);
 const groups = new Set<number>();
 let buffered = '';
 
@@ -37,13 +39,24 @@ process.stdin.on('data', (chunk: string) => {
     else if (line.startsWith('-')) groups.delete(pgid);
   }
 });
+function cleanUp(): void {
+  if (snapshotDir) fs.rmSync(snapshotDir, { recursive: true, force: true });
+  try {
+    if (JSON.parse(fs.readFileSync(gatewayFile, 'utf8')).pid === Number(gatewayPid))
+      fs.unlinkSync(gatewayFile);
+  } catch {
+    // gone already, or another gateway's by now
+  }
+  process.exit(0);
+}
+
 process.stdin.on('close', () => {
-  if (sweep('SIGTERM') === 0 && groups.size === 0) process.exit(0);
+  if (sweep('SIGTERM') === 0 && groups.size === 0) return cleanUp();
   setTimeout(() => {
     sweep('SIGKILL');
     setTimeout(() => {
       sweep('SIGKILL');
-      process.exit(0);
+      cleanUp();
     }, 100);
   }, 1000);
 });

@@ -79,7 +79,10 @@ function installHooks(): void {
   );
 }
 
-export async function openContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+export async function openContext(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext(options);
   await context.addInitScript(installHooks);
   return context;
@@ -125,7 +128,12 @@ export async function until<T>(
 }
 
 export function waitBadge(page: Page, expected: string | null, timeoutMs = 5000): Promise<string | null> {
-  return until(`the badge to read ${JSON.stringify(expected)}`, () => badgeText(page), (t) => t === expected, timeoutMs);
+  return until(
+    `the badge to read ${JSON.stringify(expected)}`,
+    () => badgeText(page),
+    (t) => t === expected,
+    timeoutMs,
+  );
 }
 
 /** Generation N's entry and its sessions, the parts of the state these tests look at. */

@@ -68,7 +68,12 @@ describe('the injected tab client, in Chromium', () => {
     assert.deepEqual(errors, []);
     // The policy itself still holds, and a violation would have been seen: a fetch elsewhere is blocked.
     await page.evaluate(() => fetch('http://127.0.0.1:9/').catch(() => undefined));
-    await until('the blocked fetch to be reported', () => hooksOf(page), (h) => h.violations.length === 1, 2000);
+    await until(
+      'the blocked fetch to be reported',
+      () => hooksOf(page),
+      (h) => h.violations.length === 1,
+      2000,
+    );
     assert.match((await hooksOf(page)).violations[0], /^connect-src http:\/\/127\.0\.0\.1:9\//);
     await page.close();
   });

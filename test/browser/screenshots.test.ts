@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, RunningGateway, writeApp } from '../support/gateway';
 import { launchChromium, openContext, waitBadge } from './chromium';
 
@@ -54,49 +54,55 @@ http.createServer((_req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-const VIEWPORT = { width: 720, height: 440 };
+const VIEWPORT = { width: 520, height: 464 };
 const CLIP = { x: VIEWPORT.width - 480, y: VIEWPORT.height - 200, width: 480, height: 200 };
+
+const SCHEMES = { light: 'rgb(255, 255, 255)', dark: 'rgb(31, 35, 40)' }; // the badge's background in each
 
 describe('the badge on light and dark pages, in Chromium', () => {
   let gw: RunningGateway;
   let browser: Browser;
+  const pages = new Map<keyof typeof SCHEMES, Page>();
 
+  // Both tabs open on generation 1, then generation 2 is deployed under them.
   before(async () => {
     const dir = writeApp({ 'server.js': SERVER }, { start: 'node server.js' });
     [gw, browser] = await Promise.all([RunningGateway.start(dir, ['--no-watch']), launchChromium()]);
+    for (const scheme of Object.keys(SCHEMES) as (keyof typeof SCHEMES)[]) {
+      const context = await openContext(browser, {
+        viewport: VIEWPORT,
+        deviceScaleFactor: 2,
+        colorScheme: scheme,
+      });
+      const page = await context.newPage();
+      await page.goto(`http://localhost:${gw.port}/`);
+      await waitBadge(page, 'gen 1');
+      pages.set(scheme, page);
+    }
+    await gw.client!.deploy();
+    await gw.waitState('generation 2 live', (s) => s.live === 2, 20_000);
   });
   after(async () => {
     await browser?.close();
     await gw?.dispose();
   });
 
-  for (const [scheme, background] of [
-    ['light', 'rgb(255, 255, 255)'],
-    ['dark', 'rgb(31, 35, 40)'],
-  ] as const) {
+  for (const [scheme, background] of Object.entries(SCHEMES) as [keyof typeof SCHEMES, string][]) {
     it(`shows "gen 1 · gen 2 is live →" on a ${scheme} page (media/badge-${scheme}.png)`, async () => {
-      const context = await openContext(browser, { viewport: VIEWPORT, deviceScaleFactor: 2, colorScheme: scheme });
-      try {
-        const page = await context.newPage();
-        await page.goto(`http://${gw.host(1)}/`);
-        await waitBadge(page, 'gen 1');
-        if ((await gw.state()).live !== 2) {
-          await gw.client!.deploy();
-          await gw.waitState('generation 2 live', (s) => s.live === 2, 20_000);
-        }
-        await waitBadge(page, 'gen 1 · gen 2 is live →', 1000);
-        // The badge follows the colour scheme, and it sits inside the picture.
-        const box = page.locator('baton-badge').locator('.box');
-        assert.equal(await box.evaluate((el) => getComputedStyle(el).backgroundColor), background);
-        const bounds = (await box.boundingBox())!;
-        assert.ok(bounds.x >= CLIP.x && bounds.y >= CLIP.y, `badge at ${JSON.stringify(bounds)}`);
-        assert.ok(bounds.x + bounds.width <= VIEWPORT.width && bounds.y + bounds.height <= VIEWPORT.height);
-        const png = await page.screenshot({ clip: CLIP, path: path.join(REPO, 'media', `badge-${scheme}.png`) });
-        assert.equal(png.readUInt32BE(16), CLIP.width * 2, 'PNG width at deviceScaleFactor 2');
-        assert.equal(png.readUInt32BE(20), CLIP.height * 2, 'PNG height at deviceScaleFactor 2');
-      } finally {
-        await context.close();
-      }
+      const page = pages.get(scheme)!;
+      await waitBadge(page, 'gen 1 · gen 2 is live →', 1000);
+      // The badge follows the colour scheme, and it sits inside the picture.
+      const box = page.locator('baton-badge').locator('.box');
+      assert.equal(await box.evaluate((el) => getComputedStyle(el).backgroundColor), background);
+      const bounds = (await box.boundingBox())!;
+      assert.ok(bounds.x >= CLIP.x && bounds.y >= CLIP.y, `badge at ${JSON.stringify(bounds)}`);
+      assert.ok(bounds.x + bounds.width <= VIEWPORT.width && bounds.y + bounds.height <= VIEWPORT.height);
+      const png = await page.screenshot({
+        clip: CLIP,
+        path: path.join(REPO, 'media', `badge-${scheme}.png`),
+      });
+      assert.equal(png.readUInt32BE(16), CLIP.width * 2, 'PNG width at deviceScaleFactor 2');
+      assert.equal(png.readUInt32BE(20), CLIP.height * 2, 'PNG height at deviceScaleFactor 2');
     });
   }
 });

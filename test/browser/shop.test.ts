@@ -32,8 +32,14 @@ describe('the demo shop end to end, in Chromium', () => {
     await page.locator('input[name=name]').fill('Bo');
     await page.locator('input[name=name]').press('Enter');
     await page.getByText('Hi, Bo').waitFor();
-    for (const [product, count] of [['Baton mug', 1], ['Relay T-shirt', 2]] as const) {
-      await page.locator('li.product', { hasText: product }).getByRole('button', { name: 'Add to cart' }).click();
+    for (const [product, count] of [
+      ['Baton mug', 1],
+      ['Relay T-shirt', 2],
+    ] as const) {
+      await page
+        .locator('li.product', { hasText: product })
+        .getByRole('button', { name: 'Add to cart' })
+        .click();
       await page.getByRole('link', { name: `Cart (${count})` }).waitFor();
     }
     assert.equal(await page.locator('[data-stock="mug"]').innerText(), '24 in stock');
@@ -56,9 +62,19 @@ describe('the demo shop end to end, in Chromium', () => {
 
   it('logs out of a draining generation: the tab moves to the live one and the old one stops within a second', async () => {
     await gw.client!.deploy();
-    await gw.waitState('generation 2 live, 1 draining', (s) => s.live === 2 && s.generations[0].state === 'draining', 20_000);
+    await gw.waitState(
+      'generation 2 live, 1 draining',
+      (s) => s.live === 2 && s.generations[0].state === 'draining',
+      20_000,
+    );
     await waitBadge(page, 'gen 1 · gen 2 is live →', 1000);
-    await waitCounts(gw, 1, 'held by this tab\'s session', (c) => c.sessions === 1 && `${c.sessionTabs}` === '1', 1000);
+    await waitCounts(
+      gw,
+      1,
+      "held by this tab's session",
+      (c) => c.sessions === 1 && `${c.sessionTabs}` === '1',
+      1000,
+    );
     const pid = (await gw.generation(1))!.pid!;
     const logout = page.waitForResponse(on(1, '/logout'));
     await page.getByRole('button', { name: 'Log out' }).click();

@@ -7,7 +7,8 @@ import { Browser, request, RunningGateway, tinyApp, type Reply } from '../suppor
 const SAFARI =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
 
-const setCookie = (reply: Reply, name: string) => (reply.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`));
+const setCookie = (reply: Reply, name: string) =>
+  (reply.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`));
 const generationOf = (reply: Reply) => Number(reply.headers['x-baton-generation']);
 
 describe('"affinity": "session"', () => {
@@ -69,7 +70,8 @@ describe('"affinity": "session"', () => {
   });
 
   it('/__baton/new returns to a local path only', async () => {
-    const location = async (query: string) => (await request(gw.port, { path: `/__baton/new${query}` })).headers.location;
+    const location = async (query: string) =>
+      (await request(gw.port, { path: `/__baton/new${query}` })).headers.location;
     assert.equal(await location('?path=%2Fcart%3Fx%3D1'), '/cart?x=1');
     assert.equal(await location('?path=%2F%2Fevil.example%2F'), '/');
     assert.equal(await location('?path=https%3A%2F%2Fevil.example%2F'), '/');

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { pidAlive, request, runCli, RunningGateway, taggedProcesses, tinyApp, waitFor } from '../support/gateway';
+import {
+  pidAlive,
+  request,
+  runCli,
+  RunningGateway,
+  taggedProcesses,
+  tinyApp,
+  waitFor,
+} from '../support/gateway';
 
 /** Processes whose command line mentions every one of `parts`. */
 function processesRunning(...parts: string[]): number[] {
@@ -32,7 +40,9 @@ describe('process hygiene', () => {
     gw = await RunningGateway.start(app.dir, ['--no-watch']);
     const workers = taggedProcesses(`BATON_TEST_TAG=${app.tag}`);
     assert.ok(workers.length >= 2, `the worker and its setsid child, found ${workers.length}`);
-    const { cwd } = JSON.parse((await request(gw.port, { host: gw.host(1), path: '/info' })).body) as { cwd: string };
+    const { cwd } = JSON.parse((await request(gw.port, { host: gw.host(1), path: '/info' })).body) as {
+      cwd: string;
+    };
     // The snapshot lives in <tmp>/baton-<uid>/<gateway id>/g1: the gateway id names its watchdog too.
     const snapshots = path.dirname(cwd);
     return { tag: app.tag, workers, snapshots, gatewayId: path.basename(snapshots) };
@@ -44,7 +54,11 @@ describe('process hygiene', () => {
     assert.equal(watchdogs.length, 1, 'one watchdog runs beside the gateway');
     const t0 = Date.now();
     gw!.child.kill('SIGKILL');
-    await waitFor('every worker process gone', () => taggedProcesses(`BATON_TEST_TAG=${tag}`).length === 0, 2000);
+    await waitFor(
+      'every worker process gone',
+      () => taggedProcesses(`BATON_TEST_TAG=${tag}`).length === 0,
+      2000,
+    );
     assert.ok(workers.every((pid) => !pidAlive(pid)));
     assert.ok(Date.now() - t0 < 2000);
     await waitFor('the watchdog gone too', () => !pidAlive(watchdogs[0]), 5000);

@@ -37,9 +37,13 @@ describe('failed builds, failed starts and crashes', () => {
 
   before(async () => {
     ({ dir, tag } = tinyApp({
-      build: 'if [ -e broken ]; then echo "compile error in server.js"; exit 3; fi; if [ -e slow ]; then sleep 1.5; fi',
+      build:
+        'if [ -e broken ]; then echo "compile error in server.js"; exit 3; fi; ' +
+        'if [ -e slow ]; then sleep 1; fi; if [ -e forever ]; then sleep 300; fi',
+      buildTimeoutSeconds: 2.5,
       // The start command runs in the snapshot, so marker files copied into it choose how the worker behaves.
-      start: 'if [ -e hang ]; then exec sleep 300; fi; if [ -e exit ]; then echo "missing module"; exit 5; fi; exec node server.js',
+      start:
+        'if [ -e hang ]; then exec sleep 300; fi; if [ -e exit ]; then echo "missing module"; exit 5; fi; exec node server.js',
       ready: { timeoutSeconds: 2 },
     }));
     gw = await RunningGateway.start(dir, ['--no-watch']);
@@ -73,7 +77,11 @@ describe('failed builds, failed starts and crashes', () => {
     const state = await gw.waitState('gen 3 failed', (s) => s.generations[2].state === 'failed', 20_000);
     assert.match(state.generations[2].reason!, /did not answer GET \/ on \$PORT within 2 s/);
     assert.equal(state.live, 1);
-    await waitFor('the hanging worker gone', () => !pidAlive(pid) && taggedProcesses(`BATON_TEST_TAG=${tag}`, 'BATON_GENERATION=3').length === 0, 5000);
+    await waitFor(
+      'the hanging worker gone',
+      () => !pidAlive(pid) && taggedProcesses(`BATON_TEST_TAG=${tag}`, 'BATON_GENERATION=3').length === 0,
+      5000,
+    );
   });
 
   it('a worker that exits before it is ready fails its generation', async () => {
@@ -110,12 +118,57 @@ describe('failed builds, failed starts and crashes', () => {
     assert.equal(first.id, 5);
     assert.deepEqual(more, [{ id: 6 }, { id: 6 }, { id: 6 }]);
     const state = await gw.waitState('gen 6 live', (s) => s.live === 6, 30_000);
-    assert.equal(state.generations.find((g) => g.id === 5)?.readyAt !== null, true, 'gen 5 became live first');
+    assert.notEqual(state.generations.find((g) => g.id === 5)?.readyAt, null, 'gen 5 became live first');
     await sleep(300);
     assert.deepEqual(
       (await gw.state()).generations.map((g) => g.id),
       [1, 2, 3, 4, 5, 6],
       'no generation beyond the one follow-up',
+    );
+  });
+
+  it('a build still running after buildTimeoutSeconds is killed and fails its generation', async () => {
+    touch('forever');
+    const { id } = await gw.client!.deploy();
+    const building = () => taggedProcesses(`BATON_TEST_TAG=${tag}`, `BATON_GENERATION=${id}`);
+    await waitFor('the build running', () => building().length > 0);
+    const state = await gw.waitState('gen 7 failed', (s) => s.generations[6]?.state === 'failed', 20_000);
+    remove('forever');
+    assert.match(state.generations[6].reason!, /^build timed out after 2.5 s \(raise "buildTimeoutSeconds"/);
+    assert.match(await gw.client!.logs(id), /build still running after 2.5 s: stopping it/);
+    assert.equal(state.live, 6);
+    await waitFor('the build stopped', () => building().length === 0, 5000);
+  });
+
+  it('kill N stops a generation that is still building, and its build', async () => {
+    touch('forever');
+    const { id } = await gw.client!.deploy();
+    const building = () => taggedProcesses(`BATON_TEST_TAG=${tag}`, `BATON_GENERATION=${id}`);
+    await waitFor('the build running', () => building().length > 0);
+    remove('forever');
+    await gw.client!.kill(id);
+    const state = await gw.state();
+    assert.equal(state.generations[id - 1].state, 'stopped');
+    assert.equal(state.generations[id - 1].reason, 'killed on request');
+    assert.equal(state.live, 6);
+    await waitFor('the build stopped', () => building().length === 0, 3000);
+    await sleep(300);
+    assert.equal((await gw.generation(id))?.state, 'stopped', 'it never starts afterwards');
+  });
+
+  it('kill N stops a generation that is still starting, and its worker', async () => {
+    touch('hang');
+    const { id } = await gw.client!.deploy();
+    await gw.waitState('starting', (s) => s.generations[id - 1]?.state === 'starting', 20_000);
+    remove('hang');
+    await gw.client!.kill(id);
+    const state = await gw.state();
+    assert.equal(state.generations[id - 1].state, 'stopped');
+    assert.equal(state.live, 6);
+    await waitFor(
+      'the worker stopped',
+      () => taggedProcesses(`BATON_TEST_TAG=${tag}`, `BATON_GENERATION=${id}`).length === 0,
+      3000,
     );
   });
 });
@@ -187,43 +240,58 @@ describe('"retireAfterSeconds"', () => {
 describe('session expiry', () => {
   let gw: RunningGateway;
   before(async () => {
-    gw = await RunningGateway.start(tinyApp({ session: { idleTimeoutSeconds: 2, tabGraceSeconds: 0.3 } }).dir, ['--no-watch']);
+    gw = await RunningGateway.start(
+      tinyApp({ session: { idleTimeoutSeconds: 2, tabGraceSeconds: 0.3 } }).dir,
+      ['--no-watch'],
+    );
   });
   after(() => gw.dispose());
 
   it('ends an idle session after idleTimeoutSeconds, which drains its generation', async () => {
+    const beforeLast = Date.now();
     await sessionOn(gw, 1);
-    const lastRequest = Date.now();
+    const afterLast = Date.now();
     await gw.client!.deploy();
     await gw.waitState('gen 2 live', (s) => s.live === 2, 20_000);
     assert.equal((await gw.generation(1))?.state, 'draining');
     const state = await gw.waitState('gen 1 stopped', (s) => s.generations[0].state === 'stopped', 10_000);
-    const idle = Date.parse(state.generations[0].stoppedAt!) - lastRequest;
-    assert.ok(idle >= 1900 && idle < 4000, `stopped ${idle} ms after the last request`);
-    assert.deepEqual(state.sessions.filter((s) => s.generation === 1), []);
+    const stoppedAt = Date.parse(state.generations[0].stoppedAt!);
+    // 2 s of idleness, then stopped within about a second (1.5 s allowed).
+    assert.ok(
+      stoppedAt - beforeLast >= 2000,
+      `stopped ${stoppedAt - beforeLast} ms after the last request began`,
+    );
+    assert.ok(
+      stoppedAt - afterLast < 3500,
+      `stopped ${stoppedAt - afterLast} ms after the last request ended`,
+    );
+    assert.deepEqual(
+      state.sessions.filter((s) => s.generation === 1),
+      [],
+    );
   });
 
   it('an open tab holds its session past the idle timeout; closing it ends the session after tabGraceSeconds', async () => {
     const browser = await sessionOn(gw, 2);
-    const { ws } = await openSocket(gw.port, gw.host(2), '/__baton/tab', {
+    const tab = await openSocket(gw.port, gw.host(2), '/__baton/tab', {
       Origin: `http://${gw.host(2)}`,
       Cookie: browser.cookieHeader,
     });
-    const messages: unknown[] = [];
-    ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
-    await waitFor('the tab told its generation', () => messages.length >= 1);
-    assert.deepEqual(messages[0], { generation: 2, live: 2 });
-    const held = await gw.waitState('the tab counted', (s) => s.sessions.find((x) => x.generation === 2)?.tabs === 1);
+    assert.deepEqual(await tab.message(), { generation: 2, live: 2 });
+    const held = await gw.waitState(
+      'the tab counted',
+      (s) => s.sessions.find((x) => x.generation === 2)?.tabs === 1,
+    );
     assert.equal(held.generations[1].tabs, 1);
 
     await gw.client!.deploy();
     await gw.waitState('gen 3 live', (s) => s.live === 3, 20_000);
-    await waitFor('the tab told gen 3 is live', () => messages.some((m) => (m as { live: number }).live === 3));
+    assert.deepEqual(await tab.message<{ live: number }>((m) => m.live === 3), { generation: 2, live: 3 });
     await sleep(2500); // longer than idleTimeoutSeconds: the open tab keeps the session
     assert.equal((await gw.generation(2))?.state, 'draining');
 
     const t0 = Date.now();
-    await closeSocket(ws);
+    await closeSocket(tab.ws);
     await gw.waitState('gen 2 stopped', (s) => s.generations[1].state === 'stopped', 5000);
     const after = Date.now() - t0;
     assert.ok(after >= 250 && after < 1800, `stopped ${after} ms after the tab closed`);
@@ -240,12 +308,19 @@ describe('snapshots and deploy on save', () => {
   after(() => gw.dispose());
 
   const info = async (generation: number) =>
-    JSON.parse((await request(gw.port, { host: gw.host(generation), path: '/info' })).body) as { version: string; cwd: string };
+    JSON.parse((await request(gw.port, { host: gw.host(generation), path: '/info' })).body) as {
+      version: string;
+      cwd: string;
+    };
 
   it('runs each generation in its own snapshot, which later saves never change, and deploys on save', async () => {
     const first = await info(1);
     assert.equal(first.version, 'one');
-    assert.notEqual(fs.realpathSync(first.cwd), fs.realpathSync(dir), 'the worker runs in a snapshot, not in the workspace');
+    assert.notEqual(
+      fs.realpathSync(first.cwd),
+      fs.realpathSync(dir),
+      'the worker runs in a snapshot, not in the workspace',
+    );
     await sessionOn(gw, 1);
 
     fs.writeFileSync(path.join(dir, 'debug.log'), 'ignored\n');
@@ -264,5 +339,19 @@ describe('snapshots and deploy on save', () => {
     await gw.client!.kill(1);
     assert.ok(!fs.existsSync(first.cwd), "a stopped generation's snapshot is removed");
     assert.ok(fs.existsSync(second.cwd));
+  });
+
+  it('deploy on save can be turned off and on through the control API', async () => {
+    await gw.client!.setWatching(false);
+    assert.equal((await gw.state()).watching, false);
+    fs.writeFileSync(path.join(dir, 'version.txt'), 'three\n');
+    await sleep(600); // well past the watcher's debounce
+    assert.equal((await gw.state()).generations.length, 2, 'no deploy while off');
+
+    await gw.client!.setWatching(true);
+    assert.equal((await gw.state()).watching, true);
+    fs.writeFileSync(path.join(dir, 'version.txt'), 'four\n');
+    await gw.waitState('gen 3 live after the save', (s) => s.live === 3, 20_000);
+    assert.equal((await info(3)).version, 'four');
   });
 });

@@ -11,7 +11,10 @@ describe('the Python example behind the gateway', () => {
   after(() => gw.dispose());
 
   it('redirects a page navigation on the bare host to the live generation and serves its page there', async () => {
-    const reply = await request(gw.port, { path: '/?a=b', headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' } });
+    const reply = await request(gw.port, {
+      path: '/?a=b',
+      headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' },
+    });
     assert.equal(reply.status, 307);
     assert.equal(reply.headers.location, `http://g1.localhost:${gw.port}/?a=b`);
     const page = await new Browser(gw.port, gw.host(1)).navigate('/?a=b');
@@ -44,19 +47,32 @@ describe('the Python example behind the gateway', () => {
     const logout = await old.get('/logout');
     assert.equal(logout.status, 200);
     assert.equal(old.cookie('pysid'), undefined);
-    const stopped = await gw.waitState('gen 1 stopped', (s) => s.generations.find((g) => g.id === 1)?.state === 'stopped', 5000);
+    const stopped = await gw.waitState(
+      'gen 1 stopped',
+      (s) => s.generations.find((g) => g.id === 1)?.state === 'stopped',
+      5000,
+    );
     assert.ok(Date.now() - t0 < 1500, `stopped ${Date.now() - t0} ms after the logout`);
     assert.equal(stopped.live, 2);
     assert.equal(stopped.sessions.filter((s) => s.generation === 1).length, 0);
   });
 
   it('streams server-sent events through as they are written, not all at the end', async () => {
-    const stream = await openStream(gw.port, { path: '/events', host: gw.host(2), headers: { Accept: 'text/event-stream' } });
+    const stream = await openStream(gw.port, {
+      path: '/events',
+      host: gw.host(2),
+      headers: { Accept: 'text/event-stream' },
+    });
     assert.equal(stream.status, 200);
     assert.equal(stream.headers['content-type'], 'text/event-stream');
     assert.equal(stream.headers['x-baton-generation'], '2');
     await stream.ended;
-    const events = stream.chunks.flatMap((c) => c.text.split('\n\n').filter((e) => e.startsWith('data: ')).map(() => c.at));
+    const events = stream.chunks.flatMap((c) =>
+      c.text
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: '))
+        .map(() => c.at),
+    );
     assert.equal(events.length, 5, JSON.stringify(stream.chunks));
     // The worker writes one event every 200 ms: they must arrive spread out, not buffered into one burst.
     const spread = events[4] - events[0];

@@ -28,7 +28,11 @@ describe('routing with the shop demo', () => {
   it('keeps a tab on its generation across a deploy, and sends new tabs to the new one', async () => {
     const old = new Browser(gw.port, gw.host(1));
     await old.navigate('/');
-    await old.get('/api/cart', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"product":"mug"}' });
+    await old.get('/api/cart', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"product":"mug"}',
+    });
     assert.equal(JSON.parse((await old.get('/api/cart')).body).count, 1);
     const { id } = await gw.client!.deploy();
     assert.equal(id, 2);
@@ -46,13 +50,21 @@ describe('routing with the shop demo', () => {
   it('stops a draining generation within about a second of its last session logging out', async () => {
     const tab = new Browser(gw.port, gw.host(2));
     await tab.navigate('/');
-    await tab.get('/login', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name=Ann' });
+    await tab.get('/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'name=Ann',
+    });
     await gw.client!.deploy();
     await gw.waitState('gen 3 live', (s) => s.live === 3);
     assert.equal((await gw.generation(2))?.state, 'draining');
     const t0 = Date.now();
     await tab.get('/logout', { method: 'POST' });
-    await gw.waitState('gen 2 stopped', (s) => s.generations.find((g) => g.id === 2)?.state === 'stopped', 3000);
+    await gw.waitState(
+      'gen 2 stopped',
+      (s) => s.generations.find((g) => g.id === 2)?.state === 'stopped',
+      3000,
+    );
     assert.ok(Date.now() - t0 < 1500, `stopped after ${Date.now() - t0} ms`);
   });
 });

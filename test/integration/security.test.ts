@@ -40,8 +40,17 @@ describe('security and robustness', () => {
   after(() => gw.dispose());
 
   it('refuses a Host that is not loopback, *.localhost or allowed, with 403 (DNS rebinding)', async () => {
-    for (const host of ['evil.example', 'g1.localhost.evil.example', '127.0.0.2', `192.168.1.20:${gw.port}`, 'localhost.evil']) {
-      const reply = await request(gw.port, { host, headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' } });
+    for (const host of [
+      'evil.example',
+      'g1.localhost.evil.example',
+      '127.0.0.2',
+      `192.168.1.20:${gw.port}`,
+      'localhost.evil',
+    ]) {
+      const reply = await request(gw.port, {
+        host,
+        headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' },
+      });
       assert.equal(reply.status, 403, host);
       assert.match(reply.body, /allowedHosts/);
       assert.equal(reply.headers['x-baton-generation'], undefined, 'never reaches a worker');
@@ -54,7 +63,12 @@ describe('security and robustness', () => {
   });
 
   it('answers localhost, 127.0.0.1, [::1] and a configured host', async () => {
-    for (const host of [`localhost:${gw.port}`, `127.0.0.1:${gw.port}`, `[::1]:${gw.port}`, 'dev.example.test']) {
+    for (const host of [
+      `localhost:${gw.port}`,
+      `127.0.0.1:${gw.port}`,
+      `[::1]:${gw.port}`,
+      'dev.example.test',
+    ]) {
       const reply = await request(gw.port, { host, path: '/info', headers: { Accept: 'application/json' } });
       assert.equal(reply.status, 200, host);
     }
@@ -62,15 +76,24 @@ describe('security and robustness', () => {
 
   it('answers a malformed or missing Host with 400', async () => {
     for (const host of ['exa mple.com', 'localhost:99999999', 'user@localhost', '[::1']) {
-      const answer = await rawExchange(gw.port, `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      const answer = await rawExchange(
+        gw.port,
+        `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
       assert.match(answer, /^HTTP\/1\.1 400 /, host);
     }
-    assert.match(await rawExchange(gw.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(
+      await rawExchange(gw.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n'),
+      /^HTTP\/1\.1 400 /,
+    );
     assert.match(await rawExchange(gw.port, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 400 /);
   });
 
   it('answers an absolute-form request target with 400, never proxying it', async () => {
-    const answer = await rawExchange(gw.port, `GET http://evil.example/ HTTP/1.1\r\nHost: localhost:${gw.port}\r\nConnection: close\r\n\r\n`);
+    const answer = await rawExchange(
+      gw.port,
+      `GET http://evil.example/ HTTP/1.1\r\nHost: localhost:${gw.port}\r\nConnection: close\r\n\r\n`,
+    );
     assert.match(answer, /^HTTP\/1\.1 400 /);
     assert.doesNotMatch(answer, /X-Baton-Generation/i);
   });
@@ -83,7 +106,10 @@ describe('security and robustness', () => {
     assert.equal((await api('/state', { Authorization: `Bearer ${token}x` })).status, 401);
     assert.equal((await api('/deploy', {}, 'POST')).status, 401);
     assert.equal((await api('/shutdown', { Authorization: 'Bearer nope' }, 'POST')).status, 401);
-    const fromPage = await api('/state', { Authorization: `Bearer ${token}`, Origin: `http://localhost:${gw.port}` });
+    const fromPage = await api('/state', {
+      Authorization: `Bearer ${token}`,
+      Origin: `http://localhost:${gw.port}`,
+    });
     assert.equal(fromPage.status, 403);
     const ok = await api('/state', { Authorization: `Bearer ${token}` });
     assert.equal(ok.status, 200);
@@ -92,34 +118,48 @@ describe('security and robustness', () => {
   });
 
   it('the events WebSocket needs the token and refuses any Origin', async () => {
-    await assert.rejects(openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events'), /refused with 401/);
+    await assert.rejects(
+      openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events'),
+      /refused with 401/,
+    );
     await assert.rejects(
       openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events', { Authorization: 'Bearer wrong' }),
       /refused with 401/,
     );
     for (const origin of [`http://localhost:${gw.port}`, 'http://evil.example', 'null']) {
       await assert.rejects(
-        openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events', { Authorization: `Bearer ${token}`, Origin: origin }),
+        openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events', {
+          Authorization: `Bearer ${token}`,
+          Origin: origin,
+        }),
         /refused with 403/,
         origin,
       );
     }
-    const { ws } = await openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events', { Authorization: `Bearer ${token}` });
+    const { ws } = await openSocket(gw.port, `127.0.0.1:${gw.port}`, '/__baton/api/events', {
+      Authorization: `Bearer ${token}`,
+    });
     await closeSocket(ws);
   });
 
   it("the tab channel accepts only its own page's Origin and tells only generation numbers", async () => {
-    await assert.rejects(openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: 'http://evil.example' }), /refused with 403/);
+    await assert.rejects(
+      openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: 'http://evil.example' }),
+      /refused with 403/,
+    );
     await assert.rejects(openSocket(gw.port, gw.host(1), '/__baton/tab'), /refused with 403/);
-    const { ws } = await openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: `http://${gw.host(1)}` });
-    const message = await new Promise<string>((resolve) => ws.once('message', (data) => resolve(data.toString())));
-    assert.deepEqual(JSON.parse(message), { generation: 1, live: 1 });
-    await closeSocket(ws);
+    const tab = await openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: `http://${gw.host(1)}` });
+    assert.deepEqual(await tab.message(), { generation: 1, live: 1 });
+    await closeSocket(tab.ws);
   });
 
   it('never sends a CORS header, preflights included', async () => {
     const origin = { Origin: 'http://evil.example' };
-    await request(gw.port, { path: '/__baton/api/state', method: 'OPTIONS', headers: { ...origin, 'Access-Control-Request-Method': 'GET' } });
+    await request(gw.port, {
+      path: '/__baton/api/state',
+      method: 'OPTIONS',
+      headers: { ...origin, 'Access-Control-Request-Method': 'GET' },
+    });
     await request(gw.port, { path: '/__baton/client.js', headers: origin });
     await request(gw.port, { path: '/__baton/live', headers: origin });
     await request(gw.port, { path: '/__baton/nothing', headers: origin });
@@ -128,7 +168,11 @@ describe('security and robustness', () => {
     await request(gw.port, { host: gw.host(7), path: '/', headers: origin });
     assert.ok(replies.length > 20, `${replies.length} replies checked`);
     for (const reply of replies) {
-      assert.equal(reply.headers['access-control-allow-origin'], undefined, `${reply.status} ${reply.body.slice(0, 80)}`);
+      assert.equal(
+        reply.headers['access-control-allow-origin'],
+        undefined,
+        `${reply.status} ${reply.body.slice(0, 80)}`,
+      );
     }
   });
 
@@ -176,17 +220,29 @@ describe('security and robustness', () => {
       }),
     );
     await gw.waitState('no upload left in flight', (s) => s.generations[0].inflight === 0, 5000);
-    const done = await request(gw.port, { host: gw.host(1), path: '/upload', method: 'POST', body: 'x'.repeat(100_000) });
+    const done = await request(gw.port, {
+      host: gw.host(1),
+      path: '/upload',
+      method: 'POST',
+      body: 'x'.repeat(100_000),
+    });
     assert.deepEqual(JSON.parse(done.body), { bytes: 100_000 });
   });
 
   it('a worker that drops a request gives that one request a clear 502, and nothing else is affected', async () => {
-    const apiCall = await request(gw.port, { host: gw.host(1), path: '/hangup', headers: { Accept: 'application/json' } });
+    const apiCall = await request(gw.port, {
+      host: gw.host(1),
+      path: '/hangup',
+      headers: { Accept: 'application/json' },
+    });
     assert.equal(apiCall.status, 502);
     assert.equal(apiCall.headers['x-baton-generation'], '1');
     const body = JSON.parse(apiCall.body);
     assert.equal(body.generation, 1);
-    assert.match(body.error, /^The worker of generation 1 failed to answer this request \(ECONNRESET|socket hang up/);
+    assert.match(
+      body.error,
+      /^The worker of generation 1 failed to answer this request \(ECONNRESET|socket hang up/,
+    );
     const page = await request(gw.port, {
       host: gw.host(1),
       path: '/hangup',

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type WebSocket from 'ws';
 import {
   closeSocket,
   connectionsTo,
@@ -17,9 +16,11 @@ import {
   waitFor,
 } from '../support/gateway';
 
-/** The next chat message a socket receives, parsed. */
-function nextMessage(ws: WebSocket): Promise<{ from: string; text: string; generation: string }> {
-  return new Promise((resolve) => ws.once('message', (data) => resolve(JSON.parse(data.toString()))));
+/** A message of the shop's chat. */
+interface Chat {
+  from: string;
+  text: string;
+  generation: string;
 }
 
 describe('WebSockets and event streams with the shop demo', () => {
@@ -32,12 +33,15 @@ describe('WebSockets and event streams with the shop demo', () => {
   const state = (id: number) => gw.generation(id).then((g) => g?.state);
 
   it("proxies the shop's chat WebSocket, and the 101 names the generation", async () => {
-    const { ws, headers } = await openSocket(gw.port, gw.host(1), '/ws');
-    assert.equal(headers['x-baton-generation'], '1');
-    const received = nextMessage(ws);
-    ws.send('hello through the gateway');
-    assert.deepEqual(await received, { from: 'guest', text: 'hello through the gateway', generation: '1' });
-    await closeSocket(ws);
+    const chat = await openSocket(gw.port, gw.host(1), '/ws');
+    assert.equal(chat.headers['x-baton-generation'], '1');
+    chat.ws.send('hello through the gateway');
+    assert.deepEqual(await chat.message<Chat>((m) => m.text === 'hello through the gateway'), {
+      from: 'guest',
+      text: 'hello through the gateway',
+      generation: '1',
+    });
+    await closeSocket(chat.ws);
   });
 
   it('sends a WebSocket on the bare host to the live generation without a redirect', async () => {
@@ -47,24 +51,28 @@ describe('WebSockets and event streams with the shop demo', () => {
   });
 
   it('keeps a draining generation running while a WebSocket is open, and stops it within a second of its close', async () => {
-    const { ws } = await openSocket(gw.port, gw.host(1), '/ws');
+    const chat = await openSocket(gw.port, gw.host(1), '/ws');
     await gw.waitState('the socket counted', (s) => s.generations[0].inflight === 1);
     await gw.client!.deploy();
     await gw.waitState('gen 2 live', (s) => s.live === 2, 20_000);
     await sleep(1200);
     assert.equal(await state(1), 'draining');
-    const received = nextMessage(ws);
-    ws.send('still here');
-    assert.equal((await received).generation, '1', 'the old generation still answers on the open socket');
+    chat.ws.send('still here');
+    const reply = await chat.message<Chat>((m) => m.text === 'still here');
+    assert.equal(reply.generation, '1', 'the old generation still answers on the open socket');
 
     const t0 = Date.now();
-    ws.close();
+    chat.ws.close();
     await gw.waitState('gen 1 stopped', (s) => s.generations[0].state === 'stopped', 5000);
     assert.ok(Date.now() - t0 < 1500, `stopped ${Date.now() - t0} ms after the close`);
   });
 
   it('keeps a draining generation running while an event stream is open, and stops it within a second of its end', async () => {
-    const stream = await openStream(gw.port, { path: '/events', host: gw.host(2), headers: { Accept: 'text/event-stream' } });
+    const stream = await openStream(gw.port, {
+      path: '/events',
+      host: gw.host(2),
+      headers: { Accept: 'text/event-stream' },
+    });
     assert.equal(stream.status, 200);
     assert.equal(stream.headers['x-baton-generation'], '2');
     await gw.client!.deploy();
@@ -77,7 +85,11 @@ describe('WebSockets and event streams with the shop demo', () => {
 
     const t0 = Date.now();
     stream.abort();
-    await gw.waitState('gen 2 stopped', (s) => s.generations.find((g) => g.id === 2)?.state === 'stopped', 5000);
+    await gw.waitState(
+      'gen 2 stopped',
+      (s) => s.generations.find((g) => g.id === 2)?.state === 'stopped',
+      5000,
+    );
     assert.ok(Date.now() - t0 < 1500, `stopped ${Date.now() - t0} ms after the stream closed`);
   });
 
@@ -98,7 +110,11 @@ describe('WebSockets and event streams with the shop demo', () => {
         });
       }),
     );
-    const gen3 = await gw.waitState('no upgrade left in flight', (s) => s.generations.find((g) => g.id === 3)?.inflight === 0, 5000);
+    const gen3 = await gw.waitState(
+      'no upgrade left in flight',
+      (s) => s.generations.find((g) => g.id === 3)?.inflight === 0,
+      5000,
+    );
     // No upstream socket to the worker is left behind (an idle keep-alive one closes within the worker's 5 s).
     const workerPort = gen3.generations.find((g) => g.id === 3)!.port!;
     await waitFor('no connection left to the worker', () => connectionsTo(workerPort) === 0, 10_000);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, request, RunningGateway, tinyApp } from '../support/gateway';
+import { Browser, openSocket, request, RunningGateway, tinyApp } from '../support/gateway';
 
 const json = { Accept: 'application/json' };
 
@@ -13,7 +13,11 @@ describe('a gone or unknown generation', () => {
   before(async () => {
     gw = await RunningGateway.start(tinyApp().dir, ['--no-watch']);
     await gw.client!.deploy();
-    await gw.waitState('gen 1 stopped, gen 2 live', (s) => s.live === 2 && s.generations[0].state === 'stopped', 20_000);
+    await gw.waitState(
+      'gen 1 stopped, gen 2 live',
+      (s) => s.live === 2 && s.generations[0].state === 'stopped',
+      20_000,
+    );
   });
   after(() => gw.dispose());
 
@@ -27,11 +31,20 @@ describe('a gone or unknown generation', () => {
   });
 
   it('answers any other request with 410 JSON', async () => {
-    const reply = await request(gw.port, { host: gw.host(1), path: '/api/cart', method: 'POST', headers: json, body: '{}' });
+    const reply = await request(gw.port, {
+      host: gw.host(1),
+      path: '/api/cart',
+      method: 'POST',
+      headers: json,
+      body: '{}',
+    });
     assert.equal(reply.status, 410);
     assert.match(reply.headers['content-type']!, /^application\/json/);
     const body = JSON.parse(reply.body);
-    assert.deepEqual({ ...body, error: typeof body.error }, { error: 'string', generation: 1, state: 'stopped', live: 2 });
+    assert.deepEqual(
+      { ...body, error: typeof body.error },
+      { error: 'string', generation: 1, state: 'stopped', live: 2 },
+    );
   });
 
   it('treats a generation that never existed the same way', async () => {
@@ -50,11 +63,25 @@ describe('a gone or unknown generation', () => {
     });
   });
 
+  it("closes a gone generation's tab channel with code 4410, so the tab client stops reconnecting", async () => {
+    const tab = await openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: `http://${gw.host(1)}` });
+    assert.equal(await tab.closed, 4410);
+    await assert.rejects(
+      openSocket(gw.port, gw.host(9), '/__baton/tab', { Origin: `http://${gw.host(9)}` }),
+      /refused with 410/,
+    );
+  });
+
   it('refuses a WebSocket to a gone generation with 410', async () => {
     const reply = await request(gw.port, {
       host: gw.host(1),
       path: '/ws',
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
     }).catch((err: Error) => err);
     assert.ok(!(reply instanceof Error), String(reply));
     assert.equal(reply.status, 410);
@@ -66,7 +93,8 @@ describe('no live generation', () => {
   let dir: string;
   before(async () => {
     const app = tinyApp({
-      build: 'if [ -e broken ]; then echo "<b>boom</b> & <script>alert(1)</script>"; exit 3; fi; if [ -e slow ]; then sleep 1; fi',
+      build:
+        'if [ -e broken ]; then echo "<b>boom</b> & <script>alert(1)</script>"; exit 3; fi; if [ -e slow ]; then sleep 1; fi',
     });
     dir = app.dir;
     fs.writeFileSync(path.join(dir, 'broken'), '');
@@ -81,7 +109,10 @@ describe('no live generation', () => {
     assert.match(page.headers['content-type']!, /^text\/html/);
     assert.match(page.body, /No live generation/);
     assert.match(page.body, /generation 1 failed — build exited with code 3/);
-    assert.ok(page.body.includes('&lt;b&gt;boom&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;'), page.body);
+    assert.ok(
+      page.body.includes('&lt;b&gt;boom&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;'),
+      page.body,
+    );
     assert.ok(!page.body.includes('<b>boom'), 'the output is escaped');
     assert.ok(!page.body.includes('alert(1)</script>'), 'the output is escaped');
     assert.match(page.body, /\/__baton\/live/);

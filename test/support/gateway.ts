@@ -41,7 +41,11 @@ export function writeApp(files: Record<string, string>, config: Record<string, u
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -53,7 +57,9 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, time
     }
     await sleep(25);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`,
+  );
 }
 
 export interface Reply {
@@ -65,7 +71,13 @@ export interface Reply {
 /** One HTTP request to 127.0.0.1:port with the given Host; resolves with the whole answer. */
 export function request(
   port: number,
-  options: { path?: string; method?: string; host?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {},
+  options: {
+    path?: string;
+    method?: string;
+    host?: string;
+    headers?: http.OutgoingHttpHeaders;
+    body?: string;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -107,13 +119,20 @@ export class Browser {
     return this.cookies.get(name);
   }
 
-  async get(p: string, options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {}): Promise<Reply> {
+  async get(
+    p: string,
+    options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {},
+  ): Promise<Reply> {
     const reply = await request(this.port, {
       path: p,
       host: this.host,
       method: options.method,
       body: options.body,
-      headers: { 'User-Agent': this.userAgent, ...(this.cookies.size ? { Cookie: this.cookieHeader } : {}), ...options.headers },
+      headers: {
+        'User-Agent': this.userAgent,
+        ...(this.cookies.size ? { Cookie: this.cookieHeader } : {}),
+        ...options.headers,
+      },
     });
     for (const line of reply.headers['set-cookie'] ?? []) {
       const [pair, ...attrs] = line.split(';');
@@ -128,7 +147,9 @@ export class Browser {
 
   /** A page navigation, as a browser sends it. */
   navigate(p: string): Promise<Reply> {
-    return this.get(p, { headers: { Accept: 'text/html,application/xhtml+xml', 'Sec-Fetch-Mode': 'navigate' } });
+    return this.get(p, {
+      headers: { Accept: 'text/html,application/xhtml+xml', 'Sec-Fetch-Mode': 'navigate' },
+    });
   }
 }
 
@@ -162,11 +183,19 @@ export class RunningGateway {
     return this.client!.state();
   }
 
-  async waitState(what: string, test: (s: GatewayState) => boolean, timeoutMs = 10_000): Promise<GatewayState> {
-    return waitFor(what, async () => {
-      const s = await this.state();
-      return test(s) ? s : null;
-    }, timeoutMs);
+  async waitState(
+    what: string,
+    test: (s: GatewayState) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<GatewayState> {
+    return waitFor(
+      what,
+      async () => {
+        const s = await this.state();
+        return test(s) ? s : null;
+      },
+      timeoutMs,
+    );
   }
 
   async generation(id: number) {
@@ -270,7 +299,10 @@ process.on('SIGTERM', () => process.exit(0));
  * Writes the tiny worker app with `config` (start defaults to `node server.js`). Every process it starts
  * carries `BATON_TEST_TAG=<tag>` in its environment, so a test can find all of them (see `taggedProcesses`).
  */
-export function tinyApp(config: Record<string, unknown> = {}, files: Record<string, string> = {}): { dir: string; tag: string } {
+export function tinyApp(
+  config: Record<string, unknown> = {},
+  files: Record<string, string> = {},
+): { dir: string; tag: string } {
   const tag = randomBytes(8).toString('hex');
   const { env, ...rest } = config as { env?: Record<string, string> };
   const dir = writeApp(
@@ -288,7 +320,10 @@ export function taggedProcesses(...entries: string[]): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${name}/environ`)]);
-      if (wanted.every((w) => environ.includes(Buffer.concat([Buffer.from('\0'), w]))) && pidAlive(Number(name))) {
+      if (
+        wanted.every((w) => environ.includes(Buffer.concat([Buffer.from('\0'), w]))) &&
+        pidAlive(Number(name))
+      ) {
         out.push(Number(name));
       }
     } catch {
@@ -305,21 +340,35 @@ export interface OpenSocket {
   messages: string[];
   /** Waits for a received message that passes `test` (already received ones count), parsed as JSON. */
   message<T = unknown>(test?: (value: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** Resolves with the close code once the socket is closed. */
+  closed: Promise<number>;
 }
 
 /** Opens a WebSocket to 127.0.0.1:port with the given Host; resolves once open. */
-export function openSocket(port: number, host: string, p: string, headers: Record<string, string> = {}): Promise<OpenSocket> {
+export function openSocket(
+  port: number,
+  host: string,
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<OpenSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${p}`, { headers: { Host: host, ...headers } });
     const messages: string[] = [];
     // Attached before the upgrade: a message in the same packet as the 101 is emitted right after 'open'.
     ws.on('message', (data) => messages.push(data.toString()));
+    const closed = new Promise<number>((done) => ws.once('close', (code) => done(code)));
     let upgradeHeaders: http.IncomingHttpHeaders = {};
     const message = <T>(test: (value: T) => boolean = () => true, timeoutMs = 10_000) =>
-      waitFor(`a WebSocket message on ${p}`, () => messages.map((m) => JSON.parse(m) as T).find(test), timeoutMs);
+      waitFor(
+        `a WebSocket message on ${p}`,
+        () => messages.map((m) => JSON.parse(m) as T).find(test),
+        timeoutMs,
+      );
     ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
-    ws.once('open', () => resolve({ ws, headers: upgradeHeaders, messages, message }));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket refused with ${res.statusCode}`)));
+    ws.once('open', () => resolve({ ws, headers: upgradeHeaders, messages, message, closed }));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(new Error(`WebSocket refused with ${res.statusCode}`)),
+    );
     ws.once('error', reject);
   });
 }
@@ -348,7 +397,13 @@ export function openStream(
 ): Promise<Stream> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: options.path, headers: { Host: options.host, ...options.headers }, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path: options.path,
+        headers: { Host: options.host, ...options.headers },
+        agent: false,
+      },
       (res) => {
         const chunks: Stream['chunks'] = [];
         res.setEncoding('utf8');
@@ -373,14 +428,19 @@ export function rawExchange(port: number, data: string | Buffer, timeoutMs = 500
     socket.on('error', () => resolve(answer));
     socket.setTimeout(timeoutMs, () => {
       socket.destroy();
-      reject(new Error(`the gateway kept the connection open for ${timeoutMs} ms; got: ${answer.slice(0, 200)}`));
+      reject(
+        new Error(`the gateway kept the connection open for ${timeoutMs} ms; got: ${answer.slice(0, 200)}`),
+      );
     });
     socket.write(data);
   });
 }
 
 /** Runs `baton <args>` to completion. */
-export function runCli(args: string[], cwd = REPO): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  cwd = REPO,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

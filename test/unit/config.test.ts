@@ -58,7 +58,10 @@ describe('parseConfig', () => {
       retireAfterSeconds: 3600,
       env: { NODE_ENV: 'development', EMPTY: '' },
     };
-    assert.deepEqual(parse({ $schema: './baton.schema.json', ...full }), { $schema: './baton.schema.json', ...full });
+    assert.deepEqual(parse({ $schema: './baton.schema.json', ...full }), {
+      $schema: './baton.schema.json',
+      ...full,
+    });
   });
 
   test('a partial "ready" or "session" keeps the defaults of the fields it leaves out', () => {
@@ -75,7 +78,10 @@ describe('parseConfig', () => {
   test('an unknown field is named, with the closest known one suggested', () => {
     refuses({ start: 'x', prot: 0 }, /^unknown field "prot" \(did you mean "port"\?\)$/);
     refuses({ start: 'x', Affinity: 'tab' }, /unknown field "Affinity" \(did you mean "affinity"\?\)/);
-    refuses({ start: 'x', session: { cokie: 'sid' } }, /unknown field "session.cokie" \(did you mean "cookie"\?\)/);
+    refuses(
+      { start: 'x', session: { cokie: 'sid' } },
+      /unknown field "session.cokie" \(did you mean "cookie"\?\)/,
+    );
     refuses({ start: 'x', ready: { timeout: 3 } }, /unknown field "ready.timeout"/);
     refuses({ start: 'x', frobnicate: true }, /^unknown field "frobnicate"$/);
   });
@@ -85,7 +91,10 @@ describe('parseConfig', () => {
       [{ start: 42 }, /"start" must be a non-empty string \(got 42\)/],
       [{ start: '  ' }, /"start" must be a non-empty string/],
       [{ build: false }, /"build" must be a non-empty string \(got false\)/],
-      [{ buildTimeoutSeconds: '300' }, /"buildTimeoutSeconds" must be a number from 1 to 86400 \(got "300"\)/],
+      [
+        { buildTimeoutSeconds: '300' },
+        /"buildTimeoutSeconds" must be a number from 1 to 86400 \(got "300"\)/,
+      ],
       [{ buildTimeoutSeconds: 0 }, /"buildTimeoutSeconds" must be a number/],
       [{ port: 80.5 }, /"port" must be a whole number from 0 to 65535 \(got 80.5\)/],
       [{ port: 70000 }, /"port" must be a whole number from 0 to 65535/],
@@ -116,7 +125,11 @@ describe('parseConfig', () => {
     refuses('', /^not valid JSON: /);
     for (const value of [[], 'node server.js', 3, null]) {
       refuses(JSON.stringify(value), /^must be one JSON object/);
-      assert.throws(() => parse(value), (err: Error) => !/""/.test(err.message), `no empty field name for ${JSON.stringify(value)}`);
+      assert.throws(
+        () => parse(value),
+        (err: Error) => !/""/.test(err.message),
+        `no empty field name for ${JSON.stringify(value)}`,
+      );
     }
   });
 
@@ -173,12 +186,15 @@ describe('loadConfig', () => {
 
   test('a missing file says how to create one', () => {
     withFile(null, (dir) => {
-      assert.throws(() => loadConfig(dir), (err: Error) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, /no baton\.json here/);
-        assert.ok(err.message.startsWith(path.join(dir, 'baton.json')));
-        return true;
-      });
+      assert.throws(
+        () => loadConfig(dir),
+        (err: Error) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, /no baton\.json here/);
+          assert.ok(err.message.startsWith(path.join(dir, 'baton.json')));
+          return true;
+        },
+      );
     });
   });
 });

@@ -28,7 +28,8 @@ test('the gateway cookies are host-only, HttpOnly and SameSite=Lax', () => {
   assert.equal(sidCookie('v'), 'baton_sid=v; Path=/; HttpOnly; SameSite=Lax');
   assert.equal(pinCookie(3), 'baton_gen=3; Path=/; HttpOnly; SameSite=Lax');
   assert.equal(pinCookie(null), 'baton_gen=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0');
-  for (const cookie of [sidCookie('v'), pinCookie(3)]) assert.doesNotMatch(cookie, /Domain=|Expires=|Max-Age/i);
+  for (const cookie of [sidCookie('v'), pinCookie(3)])
+    assert.doesNotMatch(cookie, /Domain=|Expires=|Max-Age/i);
 });
 
 describe('clearsCookie', () => {
@@ -40,14 +41,20 @@ describe('clearsCookie', () => {
   });
 
   test('an Expires in the past is a logout (what Express res.clearCookie sends)', () => {
-    assert.equal(clearsCookie(['connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT'], 'connect.sid', NOW), true);
+    assert.equal(
+      clearsCookie(['connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT'], 'connect.sid', NOW),
+      true,
+    );
     assert.equal(clearsCookie(['pysid=; expires=Sat, 31 May 2025 12:00:00 GMT'], 'pysid', NOW), true);
   });
 
   test('setting or refreshing the cookie is not', () => {
     assert.equal(clearsCookie(['connect.sid=s%3Aabc; Path=/; HttpOnly'], 'connect.sid', NOW), false);
     assert.equal(clearsCookie(['connect.sid=s%3Aabc; Max-Age=3600'], 'connect.sid', NOW), false);
-    assert.equal(clearsCookie(['connect.sid=s%3Aabc; Expires=Sun, 01 Jun 2025 13:00:00 GMT'], 'connect.sid', NOW), false);
+    assert.equal(
+      clearsCookie(['connect.sid=s%3Aabc; Expires=Sun, 01 Jun 2025 13:00:00 GMT'], 'connect.sid', NOW),
+      false,
+    );
     assert.equal(clearsCookie(['connect.sid=x; Expires=not a date'], 'connect.sid', NOW), false);
   });
 
@@ -57,7 +64,10 @@ describe('clearsCookie', () => {
   });
 
   test('finds the clearing header among several', () => {
-    assert.equal(clearsCookie(['flash=hi', 'connect.sid=; Max-Age=0', 'theme=dark'], 'connect.sid', NOW), true);
+    assert.equal(
+      clearsCookie(['flash=hi', 'connect.sid=; Max-Age=0', 'theme=dark'], 'connect.sid', NOW),
+      true,
+    );
   });
 
   test('no Set-Cookie, no logout', () => {

@@ -1,7 +1,13 @@
 // When a session ends and when a draining generation stops (DESIGN.md, "Sessions, tabs and draining").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { drainVerdict, msUntilExpiry, sessionExpiry, type GenerationHolders, type SessionFacts } from '../../gateway/drain';
+import {
+  drainVerdict,
+  msUntilExpiry,
+  sessionExpiry,
+  type GenerationHolders,
+  type SessionFacts,
+} from '../../gateway/drain';
 
 const LIMITS = { idleTimeoutSeconds: 60, tabGraceSeconds: 10 };
 const NOW = 1_000_000_000;
@@ -27,12 +33,21 @@ describe('sessionExpiry', () => {
   });
 
   test('tabs closed: all tabs closed for tabGraceSeconds, long before the idle timeout', () => {
-    assert.equal(sessionExpiry(session({ tabsClosedAt: NOW - 9_999, lastSeen: NOW - 9_999 }), NOW, LIMITS), null);
-    assert.equal(sessionExpiry(session({ tabsClosedAt: NOW - 10_000, lastSeen: NOW - 10_000 }), NOW, LIMITS), 'tabs closed');
+    assert.equal(
+      sessionExpiry(session({ tabsClosedAt: NOW - 9_999, lastSeen: NOW - 9_999 }), NOW, LIMITS),
+      null,
+    );
+    assert.equal(
+      sessionExpiry(session({ tabsClosedAt: NOW - 10_000, lastSeen: NOW - 10_000 }), NOW, LIMITS),
+      'tabs closed',
+    );
   });
 
   test('a zero grace ends the session as soon as its last tab closes', () => {
-    assert.equal(sessionExpiry(session({ tabsClosedAt: NOW }), NOW, { ...LIMITS, tabGraceSeconds: 0 }), 'tabs closed');
+    assert.equal(
+      sessionExpiry(session({ tabsClosedAt: NOW }), NOW, { ...LIMITS, tabGraceSeconds: 0 }),
+      'tabs closed',
+    );
   });
 });
 
@@ -47,8 +62,14 @@ describe('msUntilExpiry', () => {
   });
 
   test('the earlier of the grace and idle deadlines', () => {
-    assert.equal(msUntilExpiry(session({ lastSeen: NOW - 1_000, tabsClosedAt: NOW - 4_000 }), NOW, LIMITS), 6_000);
-    assert.equal(msUntilExpiry(session({ lastSeen: NOW - 58_000, tabsClosedAt: NOW - 1_000 }), NOW, LIMITS), 2_000);
+    assert.equal(
+      msUntilExpiry(session({ lastSeen: NOW - 1_000, tabsClosedAt: NOW - 4_000 }), NOW, LIMITS),
+      6_000,
+    );
+    assert.equal(
+      msUntilExpiry(session({ lastSeen: NOW - 58_000, tabsClosedAt: NOW - 1_000 }), NOW, LIMITS),
+      2_000,
+    );
   });
 
   test('never negative, and agrees with sessionExpiry at its deadline', () => {
@@ -86,7 +107,11 @@ describe('drainVerdict', () => {
   test('only draining generations stop, however empty', () => {
     for (const state of ['live', 'building', 'starting', 'stopped', 'failed', 'crashed']) {
       assert.deepEqual(drainVerdict(gen({ state }), NOW, 0), { stop: false }, state);
-      assert.deepEqual(drainVerdict(gen({ state, drainingSince: NOW - 99_000 }), NOW, 5), { stop: false }, state);
+      assert.deepEqual(
+        drainVerdict(gen({ state, drainingSince: NOW - 99_000 }), NOW, 5),
+        { stop: false },
+        state,
+      );
     }
   });
 
@@ -98,6 +123,8 @@ describe('drainVerdict', () => {
   });
 
   test('retireAfterSeconds 0 never retires', () => {
-    assert.deepEqual(drainVerdict(gen({ sessions: 1, drainingSince: NOW - 86_400_000 }), NOW, 0), { stop: false });
+    assert.deepEqual(drainVerdict(gen({ sessions: 1, drainingSince: NOW - 86_400_000 }), NOW, 0), {
+      stop: false,
+    });
   });
 });

@@ -5,26 +5,58 @@ import { generationHost, isAllowedHost, parseHost } from '../../gateway/hosts';
 
 describe('parseHost', () => {
   test('bare hosts, with and without a port', () => {
-    assert.deepEqual(parseHost('localhost:8080'), { hostname: 'localhost', port: '8080', generation: null, bare: true });
-    assert.deepEqual(parseHost('127.0.0.1'), { hostname: '127.0.0.1', port: null, generation: null, bare: true });
-    assert.deepEqual(parseHost('[::1]:8080'), { hostname: '[::1]', port: '8080', generation: null, bare: true });
+    assert.deepEqual(parseHost('localhost:8080'), {
+      hostname: 'localhost',
+      port: '8080',
+      generation: null,
+      bare: true,
+    });
+    assert.deepEqual(parseHost('127.0.0.1'), {
+      hostname: '127.0.0.1',
+      port: null,
+      generation: null,
+      bare: true,
+    });
+    assert.deepEqual(parseHost('[::1]:8080'), {
+      hostname: '[::1]',
+      port: '8080',
+      generation: null,
+      bare: true,
+    });
   });
 
   test('gN.localhost carries the generation', () => {
-    assert.deepEqual(parseHost('g12.localhost:8080'), { hostname: 'g12.localhost', port: '8080', generation: 12, bare: false });
+    assert.deepEqual(parseHost('g12.localhost:8080'), {
+      hostname: 'g12.localhost',
+      port: '8080',
+      generation: 12,
+      bare: false,
+    });
     assert.equal(parseHost('G3.LocalHost:8080')!.generation, 3, 'case-insensitive');
     assert.equal(parseHost('g3.localhost.:8080')!.generation, 3, 'a trailing dot is the same name');
   });
 
   test('names that only look like a generation host are not one', () => {
-    for (const host of ['g0.localhost', 'g01.localhost', 'gx.localhost', 'g1.g2.localhost', 'app.localhost', 'g1.localhost.evil.com']) {
+    for (const host of [
+      'g0.localhost',
+      'g01.localhost',
+      'gx.localhost',
+      'g1.g2.localhost',
+      'app.localhost',
+      'g1.localhost.evil.com',
+    ]) {
       assert.equal(parseHost(host)?.generation, null, host);
     }
     assert.equal(parseHost('g1234567890.localhost')!.generation, null, 'too many digits');
   });
 
   test('other names parse, not bare', () => {
-    assert.deepEqual(parseHost('Dev.Example.com'), { hostname: 'dev.example.com', port: null, generation: null, bare: false });
+    assert.deepEqual(parseHost('Dev.Example.com'), {
+      hostname: 'dev.example.com',
+      port: null,
+      generation: null,
+      bare: false,
+    });
   });
 
   test('a missing or malformed Host is null', () => {
@@ -56,7 +88,15 @@ describe('isAllowedHost', () => {
   });
 
   test('any other name is refused unless configured', () => {
-    for (const host of ['example.com', 'localhost.example.com', 'evil-localhost', '127.0.0.2', '0.0.0.0', '192.168.1.10', '[::2]']) {
+    for (const host of [
+      'example.com',
+      'localhost.example.com',
+      'evil-localhost',
+      '127.0.0.2',
+      '0.0.0.0',
+      '192.168.1.10',
+      '[::2]',
+    ]) {
       assert.equal(isAllowedHost(host, []), false, host);
     }
   });

@@ -19,7 +19,8 @@ test("an absolute URL on the worker's own address gets the tab host", () => {
 });
 
 test('relative locations are left alone (the browser resolves them on the tab host)', () => {
-  for (const location of ['/cart', 'cart', '?page=2', '//localhost:8080/x', '#top']) assert.equal(rewrite(location), location);
+  for (const location of ['/cart', 'cart', '?page=2', '//localhost:8080/x', '#top'])
+    assert.equal(rewrite(location), location);
 });
 
 test('other hosts, other ports and https are left alone', () => {

@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import { parseHost } from '../../gateway/hosts';
 import { isNavigation, resolvesLocalhostSubdomains, route, type RouteInput } from '../../gateway/route';
 
-const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+const CHROME =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const SAFARI =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
 const IOS_CHROME =
@@ -30,7 +31,7 @@ function input(host: string, over: Partial<RouteInput> = {}): RouteInput {
     live: 2,
     isRunning: (n) => RUNNING.has(n),
     isKnown: (n) => KNOWN.has(n),
-    sessionOver: () => false,
+    closedTo: () => false,
     ...over,
   };
 }
@@ -63,7 +64,8 @@ describe('isNavigation', () => {
 
 describe('resolvesLocalhostSubdomains', () => {
   test('Chrome, Firefox, Edge and clients without a user agent do', () => {
-    for (const ua of [CHROME, FIREFOX, EDGE, undefined, 'curl/8.5.0']) assert.equal(resolvesLocalhostSubdomains(ua), true, ua);
+    for (const ua of [CHROME, FIREFOX, EDGE, undefined, 'curl/8.5.0'])
+      assert.equal(resolvesLocalhostSubdomains(ua), true, ua);
   });
 
   test('Safari and every iOS browser do not', () => {
@@ -75,17 +77,27 @@ describe('resolvesLocalhostSubdomains', () => {
 describe('route with tab affinity', () => {
   test('a navigation on the bare host is redirected to the live generation, path and query kept', () => {
     for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080']) {
-      assert.deepEqual(route(input(host)), { kind: 'redirect', location: 'http://g2.localhost:8080/cart?x=1' });
+      assert.deepEqual(route(input(host)), {
+        kind: 'redirect',
+        location: 'http://g2.localhost:8080/cart?x=1',
+      });
     }
   });
 
   test('the redirect keeps a portless host portless', () => {
-    assert.deepEqual(route(input('localhost')), { kind: 'redirect', location: 'http://g2.localhost/cart?x=1' });
+    assert.deepEqual(route(input('localhost')), {
+      kind: 'redirect',
+      location: 'http://g2.localhost/cart?x=1',
+    });
   });
 
   test('an API call on the bare host goes to the live generation, without a redirect or a pin', () => {
     assert.deepEqual(route(input('localhost:8080', api)), { kind: 'proxy', generation: 2, pin: false });
-    assert.deepEqual(route(input('localhost:8080', { method: 'POST' })), { kind: 'proxy', generation: 2, pin: false });
+    assert.deepEqual(route(input('localhost:8080', { method: 'POST' })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: false,
+    });
   });
 
   test('a gN host goes to generation N while it runs, page or not', () => {
@@ -95,9 +107,24 @@ describe('route with tab affinity', () => {
   });
 
   test('a stopped generation is gone (known), an unknown one is gone (unknown)', () => {
-    assert.deepEqual(route(input('g3.localhost:8080')), { kind: 'gone', generation: 3, known: true, page: true });
-    assert.deepEqual(route(input('g3.localhost:8080', api)), { kind: 'gone', generation: 3, known: true, page: false });
-    assert.deepEqual(route(input('g42.localhost:8080', api)), { kind: 'gone', generation: 42, known: false, page: false });
+    assert.deepEqual(route(input('g3.localhost:8080')), {
+      kind: 'gone',
+      generation: 3,
+      known: true,
+      page: true,
+    });
+    assert.deepEqual(route(input('g3.localhost:8080', api)), {
+      kind: 'gone',
+      generation: 3,
+      known: true,
+      page: false,
+    });
+    assert.deepEqual(route(input('g42.localhost:8080', api)), {
+      kind: 'gone',
+      generation: 42,
+      known: false,
+      page: false,
+    });
   });
 
   test('a gone generation stays gone even when nothing is live', () => {
@@ -111,17 +138,24 @@ describe('route with tab affinity', () => {
 
   test('no live generation: unavailable, as a page for navigations', () => {
     assert.deepEqual(route(input('localhost:8080', { live: null })), { kind: 'unavailable', page: true });
-    assert.deepEqual(route(input('localhost:8080', { live: null, ...api })), { kind: 'unavailable', page: false });
+    assert.deepEqual(route(input('localhost:8080', { live: null, ...api })), {
+      kind: 'unavailable',
+      page: false,
+    });
   });
 
   test('a browser that logged out of a draining generation is sent to the live one on its next navigation', () => {
-    const loggedOut = { sessionOver: (n: number) => n === 1 };
+    const loggedOut = { closedTo: (n: number) => n === 1 };
     assert.deepEqual(route(input('g1.localhost:8080', loggedOut)), {
       kind: 'redirect',
       location: 'http://g2.localhost:8080/cart?x=1',
     });
     // Its API calls and other tabs' requests are still served by generation 1 until it stops.
-    assert.deepEqual(route(input('g1.localhost:8080', { ...loggedOut, ...api })), { kind: 'proxy', generation: 1, pin: false });
+    assert.deepEqual(route(input('g1.localhost:8080', { ...loggedOut, ...api })), {
+      kind: 'proxy',
+      generation: 1,
+      pin: false,
+    });
     // Without a live generation there is nowhere better to go.
     assert.deepEqual(route(input('g1.localhost:8080', { ...loggedOut, live: null })), {
       kind: 'proxy',
@@ -131,7 +165,7 @@ describe('route with tab affinity', () => {
   });
 
   test('the live generation itself never redirects a logged-out browser to itself', () => {
-    assert.deepEqual(route(input('g2.localhost:8080', { sessionOver: () => true })), {
+    assert.deepEqual(route(input('g2.localhost:8080', { closedTo: () => true })), {
       kind: 'proxy',
       generation: 2,
       pin: false,
@@ -139,8 +173,16 @@ describe('route with tab affinity', () => {
   });
 
   test('Safari on the bare host is not redirected: it is pinned (session affinity)', () => {
-    assert.deepEqual(route(input('localhost:8080', { userAgent: SAFARI })), { kind: 'proxy', generation: 2, pin: true });
-    assert.deepEqual(route(input('localhost:8080', { userAgent: IOS_CHROME })), { kind: 'proxy', generation: 2, pin: true });
+    assert.deepEqual(route(input('localhost:8080', { userAgent: SAFARI })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: true,
+    });
+    assert.deepEqual(route(input('localhost:8080', { userAgent: IOS_CHROME })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: true,
+    });
     assert.deepEqual(route(input('localhost:8080', { userAgent: SAFARI, pin: 1 })), {
       kind: 'proxy',
       generation: 1,
@@ -150,7 +192,11 @@ describe('route with tab affinity', () => {
 
   test('a host that cannot carry a gN label (an allowed remote name) gets session affinity', () => {
     assert.deepEqual(route(input('dev.example.com')), { kind: 'proxy', generation: 2, pin: true });
-    assert.deepEqual(route(input('dev.example.com', { pin: 1 })), { kind: 'proxy', generation: 1, pin: false });
+    assert.deepEqual(route(input('dev.example.com', { pin: 1 })), {
+      kind: 'proxy',
+      generation: 1,
+      pin: false,
+    });
   });
 
   test('a pin does not override the redirect of a Chrome navigation on the bare host', () => {
@@ -166,11 +212,19 @@ describe('route with session affinity', () => {
 
   test('no pin: the live generation, and pin it', () => {
     assert.deepEqual(route(input('localhost:8080', session)), { kind: 'proxy', generation: 2, pin: true });
-    assert.deepEqual(route(input('localhost:8080', { ...session, ...api })), { kind: 'proxy', generation: 2, pin: true });
+    assert.deepEqual(route(input('localhost:8080', { ...session, ...api })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: true,
+    });
   });
 
   test('a pin to a running generation keeps the browser there', () => {
-    assert.deepEqual(route(input('localhost:8080', { ...session, pin: 1 })), { kind: 'proxy', generation: 1, pin: false });
+    assert.deepEqual(route(input('localhost:8080', { ...session, pin: 1 })), {
+      kind: 'proxy',
+      generation: 1,
+      pin: false,
+    });
     assert.deepEqual(route(input('localhost:8080', { ...session, pin: 1, ...api })), {
       kind: 'proxy',
       generation: 1,
@@ -179,14 +233,26 @@ describe('route with session affinity', () => {
   });
 
   test('a pin to a stopped or unknown generation goes to the live one and re-pins', () => {
-    assert.deepEqual(route(input('localhost:8080', { ...session, pin: 3 })), { kind: 'proxy', generation: 2, pin: true });
-    assert.deepEqual(route(input('localhost:8080', { ...session, pin: 99 })), { kind: 'proxy', generation: 2, pin: true });
+    assert.deepEqual(route(input('localhost:8080', { ...session, pin: 3 })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: true,
+    });
+    assert.deepEqual(route(input('localhost:8080', { ...session, pin: 99 })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: true,
+    });
   });
 
   test('a pinned browser that logged out of its draining generation navigates to the live one', () => {
-    const loggedOut = { ...session, pin: 1, sessionOver: (n: number) => n === 1 };
+    const loggedOut = { ...session, pin: 1, closedTo: (n: number) => n === 1 };
     assert.deepEqual(route(input('localhost:8080', loggedOut)), { kind: 'proxy', generation: 2, pin: true });
-    assert.deepEqual(route(input('localhost:8080', { ...loggedOut, ...api })), { kind: 'proxy', generation: 1, pin: false });
+    assert.deepEqual(route(input('localhost:8080', { ...loggedOut, ...api })), {
+      kind: 'proxy',
+      generation: 1,
+      pin: false,
+    });
   });
 
   test('a pin still works when nothing is live', () => {
@@ -195,10 +261,17 @@ describe('route with session affinity', () => {
       generation: 1,
       pin: false,
     });
-    assert.deepEqual(route(input('localhost:8080', { ...session, live: null })), { kind: 'unavailable', page: true });
+    assert.deepEqual(route(input('localhost:8080', { ...session, live: null })), {
+      kind: 'unavailable',
+      page: true,
+    });
   });
 
   test('gN hosts still go to generation N', () => {
-    assert.deepEqual(route(input('g1.localhost:8080', { ...session, pin: 2 })), { kind: 'proxy', generation: 1, pin: false });
+    assert.deepEqual(route(input('g1.localhost:8080', { ...session, pin: 2 })), {
+      kind: 'proxy',
+      generation: 1,
+      pin: false,
+    });
   });
 });
