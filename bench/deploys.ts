@@ -45,7 +45,10 @@ class Tally {
 /** Sets the app's VERSION constant, the way an editor saves a change. */
 function change(dir: string, version: number): void {
   const file = path.join(dir, 'server.mjs');
-  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/const VERSION = \d+;/, `const VERSION = ${version};`));
+  fs.writeFileSync(
+    file,
+    fs.readFileSync(file, 'utf8').replace(/const VERSION = \d+;/, `const VERSION = ${version};`),
+  );
 }
 
 async function servesVersion(port: number, version: number): Promise<boolean> {
@@ -69,7 +72,12 @@ async function batonTab(port: number, tally: Tally, running: () => boolean, reop
       tally.requests++;
       try {
         if (left === 0) {
-          const nav = await get(port, '/', { Host: `localhost:${port}`, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }, agent);
+          const nav = await get(
+            port,
+            '/',
+            { Host: `localhost:${port}`, Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' },
+            agent,
+          );
           const match = /^http:\/\/g(\d+)\.localhost:\d+\/$/.exec(nav.headers.location ?? '');
           if (nav.status !== 307 || !match) {
             tally.fail(`navigation answered ${nav.status} ${nav.body.slice(0, 120)}`);
@@ -82,12 +90,24 @@ async function batonTab(port: number, tally: Tally, running: () => boolean, reop
           continue;
         }
         left--;
-        const answer = await get(port, '/api', { Host: host, Accept: 'application/json', ...(cookie ? { Cookie: cookie } : {}) }, agent);
+        const answer = await get(
+          port,
+          '/api',
+          { Host: host, Accept: 'application/json', ...(cookie ? { Cookie: cookie } : {}) },
+          agent,
+        );
         const sid = answer.headers['set-cookie']?.find((c) => c.startsWith('baton_sid='));
         if (sid) cookie = sid.split(';')[0];
-        if (answer.status !== 200) tally.fail(`gen ${generation}: ${answer.status} ${answer.body.slice(0, 120)}`);
-        else if (answer.headers['x-baton-generation'] !== String(generation) || JSON.parse(answer.body).generation !== generation) {
-          tally.fail(`gen ${generation} answered by ${answer.headers['x-baton-generation']}: ${answer.body}`, true);
+        if (answer.status !== 200)
+          tally.fail(`gen ${generation}: ${answer.status} ${answer.body.slice(0, 120)}`);
+        else if (
+          answer.headers['x-baton-generation'] !== String(generation) ||
+          JSON.parse(answer.body).generation !== generation
+        ) {
+          tally.fail(
+            `gen ${generation} answered by ${answer.headers['x-baton-generation']}: ${answer.body}`,
+            true,
+          );
         }
       } catch (err) {
         tally.fail(`gen ${generation}: ${(err as Error).message}`);
@@ -106,7 +126,12 @@ async function nodemonClient(port: number, tally: Tally, running: () => boolean)
     while (running()) {
       tally.requests++;
       try {
-        const answer = await get(port, '/api', { Host: `localhost:${port}`, Accept: 'application/json' }, agent);
+        const answer = await get(
+          port,
+          '/api',
+          { Host: `localhost:${port}`, Accept: 'application/json' },
+          agent,
+        );
         if (answer.status !== 200) tally.fail(`${answer.status} ${answer.body.slice(0, 120)}`);
       } catch (err) {
         tally.fail((err as Error).message);
@@ -118,13 +143,15 @@ async function nodemonClient(port: number, tally: Tally, running: () => boolean)
   }
 }
 
-/** Changes the source `count` times under load; each change waits until the new version answers. */
+/** Changes the source `count` times under load; each change waits until the new version answers. Resolves
+ *  with the seconds it took. */
 async function underLoad(
   options: DeployOptions,
   dir: string,
   port: number,
   client: (running: () => boolean) => Promise<void>,
-): Promise<void> {
+): Promise<number> {
+  const started = Date.now();
   let running = true;
   const clients = Array.from({ length: options.sessions }, () => client(() => running));
   try {
@@ -138,6 +165,7 @@ async function underLoad(
     running = false;
     await Promise.all(clients);
   }
+  return (Date.now() - started) / 1000;
 }
 
 export async function benchDeploys(options: DeployOptions): Promise<DeployResults> {
@@ -145,9 +173,13 @@ export async function benchDeploys(options: DeployOptions): Promise<DeployResult
   const batonDir = copyApp(options.appDir, { session: { cookie: 'app_sid', idleTimeoutSeconds: 2 } });
   const gw = await RunningGateway.start(batonDir);
   try {
-    await underLoad(options, batonDir, gw.port, (running) => batonTab(gw.port, baton, running));
+    const seconds = await underLoad(options, batonDir, gw.port, (running) =>
+      batonTab(gw.port, baton, running),
+    );
     const state = await gw.state();
-    options.log(`  baton:   ${baton.requests} requests, ${baton.failed} failed (${baton.misrouted} misrouted), live gen ${state.live}`);
+    options.log(
+      `  baton:   ${baton.requests} requests in ${seconds.toFixed(0)} s, ${baton.failed} failed (${baton.misrouted} misrouted), live gen ${state.live}`,
+    );
   } finally {
     await gw.dispose();
   }
@@ -156,16 +188,24 @@ export async function benchDeploys(options: DeployOptions): Promise<DeployResult
   const nodemon = new Tally();
   const nodemonDir = copyApp(options.appDir);
   const port = await freePort();
-  const child = spawn(path.join(REPO, 'node_modules', '.bin', 'nodemon'), ['--quiet', '--watch', 'server.mjs', 'server.mjs'], {
-    cwd: nodemonDir,
-    env: { ...process.env, PORT: String(port) },
-    stdio: 'ignore',
-    detached: true, // its own process group, so that stopping it takes the app with it
-  });
+  const child = spawn(
+    path.join(REPO, 'node_modules', '.bin', 'nodemon'),
+    ['--quiet', '--watch', 'server.mjs', 'server.mjs'],
+    {
+      cwd: nodemonDir,
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+      detached: true, // its own process group, so that stopping it takes the app with it
+    },
+  );
   try {
     await waitListening(port);
-    await underLoad(options, nodemonDir, port, (running) => nodemonClient(port, nodemon, running));
-    options.log(`  nodemon: ${nodemon.requests} requests, ${nodemon.failed} failed`);
+    const seconds = await underLoad(options, nodemonDir, port, (running) =>
+      nodemonClient(port, nodemon, running),
+    );
+    options.log(
+      `  nodemon: ${nodemon.requests} requests in ${seconds.toFixed(0)} s, ${nodemon.failed} failed`,
+    );
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));

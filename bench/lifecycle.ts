@@ -33,7 +33,10 @@ function plainBoot(dir: string): Promise<number> {
     (port) =>
       new Promise((resolve, reject) => {
         const t0 = performance.now();
-        const child = spawn(process.execPath, ['server.mjs'], { cwd: dir, env: { ...process.env, PORT: String(port) } });
+        const child = spawn(process.execPath, ['server.mjs'], {
+          cwd: dir,
+          env: { ...process.env, PORT: String(port) },
+        });
         child.on('error', reject);
         child.stdout.setEncoding('utf8').on('data', (text: string) => {
           if (!text.includes('listening')) return;
@@ -59,14 +62,28 @@ export async function benchSwap(appDir: string, saves: number, log: Log): Promis
   const dir = copyApp(appDir);
   const gw = await RunningGateway.start(dir);
   const file = path.join(dir, 'server.mjs');
-  const rows: Array<{ total: number; boot: number; plain: number; detect: number; prepare: number; probe: number }> = [];
+  const rows: Array<{
+    total: number;
+    boot: number;
+    plain: number;
+    detect: number;
+    prepare: number;
+    probe: number;
+  }> = [];
   try {
     for (let i = 1; i <= saves; i++) {
       const plain = await plainBoot(dir);
       const before = (await gw.state()).live!;
       const saved = performance.timeOrigin + performance.now();
-      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/const VERSION = \d+;/, `const VERSION = ${1000 + i};`));
-      const state = await gw.waitState('the saved version live', (s) => s.live !== null && s.live > before, 20_000);
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, 'utf8').replace(/const VERSION = \d+;/, `const VERSION = ${1000 + i};`),
+      );
+      const state = await gw.waitState(
+        'the saved version live',
+        (s) => s.live !== null && s.live > before,
+        20_000,
+      );
       const gen = state.generations.find((g) => g.id === state.live)!;
       const worker = workerTimes(await gw.client!.logs(gen.id));
       const ready = Date.parse(gen.readyAt!);
@@ -135,10 +152,15 @@ export async function benchDrain(appDir: string, repeats: number, log: Log): Pro
         workerPid = JSON.parse((await get(gw.port, '/api', { Host: host, Cookie: cookie })).body).pid;
       } else {
         const opened = await new Promise<{ req: http.ClientRequest; pid: number }>((resolve, reject) => {
-          const req = http.get({ host: '127.0.0.1', port: gw.port, path: '/stream', headers: { Host: host }, agent: false }, (res) => {
-            res.setEncoding('utf8');
-            res.once('data', (text: string) => resolve({ req, pid: JSON.parse(text.slice('data: '.length)).pid }));
-          });
+          const req = http.get(
+            { host: '127.0.0.1', port: gw.port, path: '/stream', headers: { Host: host }, agent: false },
+            (res) => {
+              res.setEncoding('utf8');
+              res.once('data', (text: string) =>
+                resolve({ req, pid: JSON.parse(text.slice('data: '.length)).pid }),
+              );
+            },
+          );
           req.on('error', reject);
         });
         stream = opened.req;
@@ -157,7 +179,9 @@ export async function benchDrain(appDir: string, repeats: number, log: Log): Pro
   } finally {
     await gw.dispose();
   }
-  log(`  last socket closed: ${bySocket.map((ms) => Math.round(ms)).join(' ')} ms; logout: ${byLogout.map((ms) => Math.round(ms)).join(' ')} ms`);
+  log(
+    `  last socket closed: ${bySocket.map((ms) => Math.round(ms)).join(' ')} ms; logout: ${byLogout.map((ms) => Math.round(ms)).join(' ')} ms`,
+  );
   return {
     lastSessionToStoppedMs: median([...bySocket, ...byLogout]),
     byLastSocketMs: median(bySocket),
@@ -181,7 +205,12 @@ export async function benchSessions(appDir: string, count: number, log: Log): Pr
     const client = async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       while (next < count) {
-        const answer = await get(gw.port, '/api', { Host: gw.host(1), Cookie: `baton_sid=bench-${next++}-${'x'.repeat(14)}` }, agent);
+        const answer = await get(
+          gw.port,
+          '/api',
+          { Host: gw.host(1), Cookie: `baton_sid=bench-${next++}-${'x'.repeat(14)}` },
+          agent,
+        );
         if (answer.status !== 200) throw new Error(`session request answered ${answer.status}`);
       }
       agent.destroy();
@@ -193,7 +222,9 @@ export async function benchSessions(appDir: string, count: number, log: Log): Pr
     });
     await sleep(1000);
     const gatewayRssMB = rssMB(pid);
-    log(`  ${gen.sessions} sessions on gen 1: gateway RSS ${baselineRssMB.toFixed(1)} → ${gatewayRssMB.toFixed(1)} MB`);
+    log(
+      `  ${gen.sessions} sessions on gen 1: gateway RSS ${baselineRssMB.toFixed(1)} → ${gatewayRssMB.toFixed(1)} MB`,
+    );
     return { count: gen.sessions, gatewayRssMB, baselineRssMB };
   } finally {
     await gw.dispose();

@@ -53,7 +53,12 @@ export async function benchProxy(options: ProxyOptions): Promise<ProxyResults | 
   const servers: Server[] = [];
   try {
     const worker = (await gw.generation(1))!;
-    const target = (name: Target['name'], port: number, pids: () => number[], headers?: Record<string, string>): Target => ({
+    const target = (
+      name: Target['name'],
+      port: number,
+      pids: () => number[],
+      headers?: Record<string, string>,
+    ): Target => ({
       name,
       url: `http://127.0.0.1:${port}/`,
       headers,
@@ -65,7 +70,10 @@ export async function benchProxy(options: ProxyOptions): Promise<ProxyResults | 
     const targets = [
       // The worker runs under a shell: its node process is the shell's child.
       target('direct', worker.port!, () => [worker.pid!, ...childrenOf(worker.pid!)]),
-      target('baton', gw.port, () => [gw.child.pid!], { Host: gw.host(1), Cookie: 'baton_sid=bench-session' }),
+      target('baton', gw.port, () => [gw.child.pid!], {
+        Host: gw.host(1),
+        Cookie: 'baton_sid=bench-session',
+      }),
     ];
     const plain = await startPlainProxy(worker.port!);
     servers.push(plain);
@@ -78,15 +86,24 @@ export async function benchProxy(options: ProxyOptions): Promise<ProxyResults | 
     } else {
       options.log('nginx is not installed: its column is null (Debian: sudo apt-get install -y nginx-light)');
     }
-    for (const t of targets) await runWrk(t.url, { connections: options.connections, seconds: 2, headers: t.headers }); // warm-up
+    for (const t of targets)
+      await runWrk(t.url, { connections: options.connections, seconds: 2, headers: t.headers }); // warm-up
     for (let round = 0; round < options.rounds; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const t of order) {
         const pids = t.pids();
         const cpuBefore = pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
-        const load = await runWrk(t.url, { connections: options.connections, seconds: options.seconds, headers: t.headers });
+        const load = await runWrk(t.url, {
+          connections: options.connections,
+          seconds: options.seconds,
+          headers: t.headers,
+        });
         const cpu = ((pids.reduce((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore) * 1000) / load.requests;
-        const one = await runWrk(t.url, { connections: 1, seconds: options.latencySeconds, headers: t.headers });
+        const one = await runWrk(t.url, {
+          connections: 1,
+          seconds: options.latencySeconds,
+          headers: t.headers,
+        });
         t.throughput.push(load);
         t.latency.push(one);
         t.cpuUs.push(cpu);

@@ -23,15 +23,19 @@ function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1 (got "${raw}")`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number ≥ 1 (got "${raw}")`);
   return value;
 }
 
 function selected(): Set<string> {
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!only) return new Set(SCENARIOS);
   const unknown = only.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
-  if (unknown.length) throw new Error(`BENCH_ONLY: unknown scenario "${unknown[0]}" (known: ${SCENARIOS.join(', ')})`);
+  if (unknown.length)
+    throw new Error(`BENCH_ONLY: unknown scenario "${unknown[0]}" (known: ${SCENARIOS.join(', ')})`);
   return new Set(only);
 }
 
@@ -44,10 +48,18 @@ function machine(): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col])).join('   ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col]))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
-const show = (value: number | null, unit: string, digits = 0) => (value === null ? 'n/a' : `${value.toFixed(digits)}${unit}`);
+const show = (value: number | null, unit: string, digits = 0) =>
+  value === null ? 'n/a' : `${value.toFixed(digits)}${unit}`;
 const verdict = (ok: boolean | null) => (ok === null ? '-' : ok ? 'ok' : 'MISSED');
 
 function summary(r: BenchResults): string {
@@ -61,23 +73,73 @@ function summary(r: BenchResults): string {
     ['throughput Baton', show(p.batonRps, ' req/s'), '', ''],
     ['throughput http-proxy-3', show(p.httpProxyRps, ' req/s'), '', ''],
     ['throughput nginx', show(p.nginxRps, ' req/s'), '', ''],
-    ['Baton ÷ http-proxy-3', show(ratio, '×', 2), '≥ 1× (aim 2×)', verdict(ratio === null ? null : ratio >= 1)],
+    [
+      'Baton ÷ http-proxy-3',
+      show(ratio, '×', 2),
+      '≥ 1× (aim 2×)',
+      verdict(ratio === null ? null : ratio >= 1),
+    ],
     ['CPU/request direct / Baton', `${show(p.directCpuUs, '')} / ${show(p.batonCpuUs, ' µs')}`, '', ''],
-    ['CPU/request http-proxy-3 / nginx', `${show(p.httpProxyCpuUs, '')} / ${show(p.nginxCpuUs, ' µs')}`, '', ''],
+    [
+      'CPU/request http-proxy-3 / nginx',
+      `${show(p.httpProxyCpuUs, '')} / ${show(p.nginxCpuUs, ' µs')}`,
+      '',
+      '',
+    ],
     ['p50 @1 conn direct / Baton', `${show(p.directP50Ms, '', 3)} / ${show(p.batonP50Ms, ' ms', 3)}`, '', ''],
-    ['p50 @1 conn http-proxy-3 / nginx', `${show(p.httpProxyP50Ms, '', 3)} / ${show(p.nginxP50Ms, ' ms', 3)}`, '', ''],
+    [
+      'p50 @1 conn http-proxy-3 / nginx',
+      `${show(p.httpProxyP50Ms, '', 3)} / ${show(p.nginxP50Ms, ' ms', 3)}`,
+      '',
+      '',
+    ],
     ['p50 added by Baton', show(added, ' ms', 3), '≤ 0.3 ms', verdict(atMost(added, 0.3))],
     ['p99 @1 conn Baton', show(p.batonP99Ms, ' ms', 3), '', ''],
-    [`failed over ${r.deploys.count} deploys, Baton`, `${r.deploys.batonFailed} of ${r.deploys.requests} (${r.deploys.batonMisrouted} misrouted)`, '0', verdict(r.deploys.batonFailed === 0)],
-    [`failed over ${r.deploys.count} deploys, nodemon`, `${r.deploys.nodemonFailed} of ${r.deploys.nodemonRequests}`, '', ''],
+    [
+      `failed over ${r.deploys.count} deploys, Baton`,
+      `${r.deploys.batonFailed} of ${r.deploys.requests} (${r.deploys.batonMisrouted} misrouted)`,
+      '0',
+      verdict(r.deploys.requests ? r.deploys.batonFailed === 0 : null),
+    ],
+    [
+      `failed over ${r.deploys.count} deploys, nodemon`,
+      `${r.deploys.nodemonFailed} of ${r.deploys.nodemonRequests}`,
+      '',
+      '',
+    ],
     ['save → live', show(r.swap.saveToLiveMs, ' ms'), '', ''],
     ['worker boot, its log (subtracted)', show(r.swap.workerBootMs, ' ms'), '', ''],
     ['worker boot outside Baton', show(r.swap.plainBootMs, ' ms'), '', ''],
-    ['deploy overhead', show(r.swap.deployOverheadMs, ' ms'), '≤ 300 ms', verdict(atMost(r.swap.deployOverheadMs, 300))],
-    ['  detect / prepare / probe', `${show(r.swap.detectMs, '')} / ${show(r.swap.prepareMs, '')} / ${show(r.swap.probeMs, ' ms')}`, '', ''],
-    ['drain: last holder → gone', show(r.drain.lastSessionToStoppedMs, ' ms'), '≤ 1000 ms', verdict(atMost(r.drain.lastSessionToStoppedMs, 1000))],
-    ['  by last socket / by logout', `${show(r.drain.byLastSocketMs, '')} / ${show(r.drain.byLogoutMs, ' ms')}`, '', ''],
-    [`gateway RSS, ${r.sessions.count} sessions`, show(r.sessions.gatewayRssMB, ' MB', 1), '≤ 100 MB', verdict(atMost(r.sessions.gatewayRssMB, 100))],
+    [
+      'deploy overhead',
+      show(r.swap.deployOverheadMs, ' ms'),
+      '≤ 300 ms',
+      verdict(atMost(r.swap.deployOverheadMs, 300)),
+    ],
+    [
+      '  detect / prepare / probe',
+      `${show(r.swap.detectMs, '')} / ${show(r.swap.prepareMs, '')} / ${show(r.swap.probeMs, ' ms')}`,
+      '',
+      '',
+    ],
+    [
+      'drain: last holder → gone',
+      show(r.drain.lastSessionToStoppedMs, ' ms'),
+      '≤ 1000 ms',
+      verdict(atMost(r.drain.lastSessionToStoppedMs, 1000)),
+    ],
+    [
+      '  by last socket / by logout',
+      `${show(r.drain.byLastSocketMs, '')} / ${show(r.drain.byLogoutMs, ' ms')}`,
+      '',
+      '',
+    ],
+    [
+      `gateway RSS, ${r.sessions.count} sessions`,
+      show(r.sessions.gatewayRssMB, ' MB', 1),
+      '≤ 100 MB',
+      verdict(atMost(r.sessions.gatewayRssMB, 100)),
+    ],
     ['  gateway RSS before', show(r.sessions.baselineRssMB, ' MB', 1), '', ''],
   ]);
 }
@@ -90,15 +152,46 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
-    proxy: { directRps: null, batonRps: null, httpProxyRps: null, nginxRps: null, directP50Ms: null, batonP50Ms: null, batonP99Ms: null, httpProxyP50Ms: null, nginxP50Ms: null, directCpuUs: null, batonCpuUs: null, httpProxyCpuUs: null, nginxCpuUs: null },
-    deploys: { count: 20, requests: 0, batonFailed: 0, batonMisrouted: 0, nodemonRequests: 0, nodemonFailed: 0 },
-    swap: { deployOverheadMs: null, saveToLiveMs: null, workerBootMs: null, plainBootMs: null, detectMs: null, prepareMs: null, probeMs: null },
+    proxy: {
+      directRps: null,
+      batonRps: null,
+      httpProxyRps: null,
+      nginxRps: null,
+      directP50Ms: null,
+      batonP50Ms: null,
+      batonP99Ms: null,
+      httpProxyP50Ms: null,
+      nginxP50Ms: null,
+      directCpuUs: null,
+      batonCpuUs: null,
+      httpProxyCpuUs: null,
+      nginxCpuUs: null,
+    },
+    deploys: {
+      count: 20,
+      requests: 0,
+      batonFailed: 0,
+      batonMisrouted: 0,
+      nodemonRequests: 0,
+      nodemonFailed: 0,
+    },
+    swap: {
+      deployOverheadMs: null,
+      saveToLiveMs: null,
+      workerBootMs: null,
+      plainBootMs: null,
+      detectMs: null,
+      prepareMs: null,
+      probeMs: null,
+    },
     drain: { lastSessionToStoppedMs: null, byLastSocketMs: null, byLogoutMs: null },
     sessions: { count: 10_000, gatewayRssMB: null, baselineRssMB: null },
   };
   log(`baton bench — ${results.machine}`);
-  if (!haveWrk()) log('wrk is not installed: the proxy numbers are null (Debian: sudo apt-get install -y wrk)');
-  if (!findNginx()) log('nginx is not installed: its numbers are null (Debian: sudo apt-get install -y nginx-light)');
+  if (!haveWrk())
+    log('wrk is not installed: the proxy numbers are null (Debian: sudo apt-get install -y wrk)');
+  if (!findNginx())
+    log('nginx is not installed: its numbers are null (Debian: sudo apt-get install -y nginx-light)');
 
   if (run.has('proxy')) {
     log(`\nproxy: ${rounds} rounds × ${seconds} s at 50 connections, plus latency at 1 connection`);
@@ -142,12 +235,20 @@ async function main(): Promise<void> {
   if (run.has('drain')) {
     log('\ndrain: last holder of a draining generation leaves → its processes gone');
     const drain = await benchDrain(APP, 3, log);
-    results.drain = { lastSessionToStoppedMs: round(drain.lastSessionToStoppedMs), byLastSocketMs: round(drain.byLastSocketMs), byLogoutMs: round(drain.byLogoutMs) };
+    results.drain = {
+      lastSessionToStoppedMs: round(drain.lastSessionToStoppedMs),
+      byLastSocketMs: round(drain.byLastSocketMs),
+      byLogoutMs: round(drain.byLogoutMs),
+    };
   }
   if (run.has('sessions')) {
     log('\nsessions: 10,000 sessions on one generation');
     const sessions = await benchSessions(APP, 10_000, log);
-    results.sessions = { count: sessions.count, gatewayRssMB: round(sessions.gatewayRssMB, 1), baselineRssMB: round(sessions.baselineRssMB, 1) };
+    results.sessions = {
+      count: sessions.count,
+      gatewayRssMB: round(sessions.gatewayRssMB, 1),
+      baselineRssMB: round(sessions.baselineRssMB, 1),
+    };
   }
 
   log(`\n${summary(results)}\n`);

@@ -77,7 +77,9 @@ export async function startNginx(binary: string, targetPort: number): Promise<Se
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-bench-nginx-'));
   fs.chmodSync(prefix, 0o755); // nginx's worker runs as another user when started by root
   const port = await freePort();
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${prefix}/${t};`).join(' ');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `${t}_temp_path ${prefix}/${t};`)
+    .join(' ');
   const conf = `worker_processes 1;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;
@@ -98,10 +100,25 @@ http {
 }
 `;
   fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
-  const child = spawn(binary, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log'), '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited with ${code}`))));
+  const child = spawn(
+    binary,
+    [
+      '-p',
+      prefix,
+      '-c',
+      path.join(prefix, 'nginx.conf'),
+      '-e',
+      path.join(prefix, 'error.log'),
+      '-g',
+      'daemon off;',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`nginx exited with ${code}`))),
+  );
   await Promise.race([waitListening(port), exited]);
   exited.catch(() => undefined);
   return {

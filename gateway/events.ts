@@ -4,6 +4,7 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { onPong, startHeartbeat } from './heartbeat';
 import type { GatewayState, LogMessage } from './types';
 
 interface Client {
@@ -20,16 +21,7 @@ export class EventsChannel {
   lastClientAt = Date.now();
 
   constructor(private readonly state: () => GatewayState) {
-    this.heartbeat = setInterval(() => {
-      for (const client of this.clients) {
-        if (!client.alive) client.socket.terminate();
-        else {
-          client.alive = false;
-          client.socket.ping();
-        }
-      }
-    }, 20_000);
-    this.heartbeat.unref();
+    this.heartbeat = startHeartbeat(() => this.clients, 20_000);
   }
 
   get size(): number {
@@ -42,7 +34,7 @@ export class EventsChannel {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const client: Client = { socket: ws, logs, alive: true };
       this.clients.add(client);
-      ws.on('pong', () => (client.alive = true));
+      onPong(client);
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {
         this.clients.delete(client);

@@ -3,6 +3,7 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { onPong, startHeartbeat } from './heartbeat';
 import type { Generation } from './generation';
 import type { Session } from './sessions';
 import type { TabMessage } from './types';
@@ -28,16 +29,7 @@ export class TabChannel {
     private readonly closed: (tab: Tab) => void,
   ) {
     // Browsers answer pings by themselves: a tab that stops answering (a frozen laptop lid) is closed.
-    this.heartbeat = setInterval(() => {
-      for (const tab of this.tabs) {
-        if (!tab.alive) tab.socket.terminate();
-        else {
-          tab.alive = false;
-          tab.socket.ping();
-        }
-      }
-    }, 30_000);
-    this.heartbeat.unref();
+    this.heartbeat = startHeartbeat(() => this.tabs, 30_000);
   }
 
   get size(): number {
@@ -59,7 +51,7 @@ export class TabChannel {
         return;
       }
       this.tabs.add(tab);
-      ws.on('pong', () => (tab.alive = true));
+      onPong(tab);
       ws.on('message', () => undefined); // the client sends nothing that matters; maxPayload bounds it
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {

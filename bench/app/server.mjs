@@ -16,7 +16,11 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.url === '/logout') {
-    res.writeHead(200, { 'Set-Cookie': 'app_sid=; Path=/; Max-Age=0', 'Content-Type': 'application/json', 'Content-Length': length });
+    res.writeHead(200, {
+      'Set-Cookie': 'app_sid=; Path=/; Max-Age=0',
+      'Content-Type': 'application/json',
+      'Content-Length': length,
+    });
     return res.end(body);
   }
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': length });
@@ -25,5 +29,7 @@ const server = http.createServer((req, res) => {
 server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
   // Both on the epoch clock: when this process started, and when it began to listen.
   const now = performance.timeOrigin + performance.now();
-  console.log(`bench-worker listening pid=${process.pid} start=${performance.timeOrigin.toFixed(1)} listen=${now.toFixed(1)}`);
+  console.log(
+    `bench-worker listening pid=${process.pid} start=${performance.timeOrigin.toFixed(1)} listen=${now.toFixed(1)}`,
+  );
 });

@@ -1,22 +1,9 @@
-// What a process holds, read from Linux's /proc: open file descriptors, sockets, resident memory, children.
+// What a process holds, read from Linux's /proc: open file descriptors, resident memory, CPU time, children.
 import * as fs from 'node:fs';
 
 /** Number of open file descriptors of `pid`. */
 export function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Number of open sockets (listening ones included) of `pid`. */
-export function socketCount(pid: number): number {
-  let sockets = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return sockets;
 }
 
 /** Resident set size of `pid` in MB (VmRSS). */

@@ -1,11 +1,12 @@
 // A gateway the editor did not start (`baton up` in a terminal) shows up by itself; when it dies without
-// cleaning up (SIGKILL), the view lets go of it and its worker dies too; Start Gateway then starts a new
-// one despite the gateway.json left behind.
+// cleaning up (SIGKILL), the view lets go of it, its watchdog stops its worker and removes its gateway.json;
+// Start Gateway then starts a new one, even over a stale gateway.json (one whose watchdog died too).
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readGatewayFile } from '../../gateway/controlClient';
+import { gatewayFilePath, readGatewayFile } from '../../gateway/controlClient';
 import {
   EXTENSION_ID,
   batonApi,
@@ -33,18 +34,23 @@ export async function externalGateway(): Promise<void> {
     step('a terminal gateway found through its gateway.json');
     assert.ok(worker);
 
+    const stale = readGatewayFile(folder);
+    assert.ok(stale, 'gateway.json of the terminal gateway');
     terminal.kill('SIGKILL');
     await waitFor('the view to let go of the dead gateway', () =>
       api.snapshots().length === 0 ? true : undefined,
     );
     step('the killed gateway is gone from the view');
-    assert.ok(readGatewayFile(folder), 'a killed gateway leaves its gateway.json behind');
     await waitFor(
       `worker ${worker} to die with its gateway`,
       () => (processExists(worker) ? undefined : true),
       10_000,
     );
     step('its worker died with it');
+    await waitFor('the watchdog to remove gateway.json', () => (readGatewayFile(folder) ? undefined : true));
+    // What a gateway killed together with its watchdog leaves behind.
+    fs.mkdirSync(path.join(folder, '.baton'), { recursive: true });
+    fs.writeFileSync(gatewayFilePath(folder), JSON.stringify(stale));
   } finally {
     if (terminal.exitCode === null) terminal.kill('SIGKILL');
   }
