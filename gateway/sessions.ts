@@ -10,6 +10,7 @@ export class Session {
   lastSeen = Date.now();
   tabsClosedAt: number | null = null;
   timer: NodeJS.Timeout | null = null;
+  timerDue = 0;
 
   constructor(
     readonly key: string,
@@ -67,12 +68,18 @@ export class SessionStore {
     return this.loggedOut.get(generation)?.has(sid) ?? false;
   }
 
-  /** Re-arms the session's expiry timer after its holders changed. */
+  /**
+   * Arms the session's expiry timer after its holders changed. A timer already due no later than the new
+   * expiry is kept (expiry only moves later as the session is used): it re-checks when it fires, so a busy
+   * session costs no timer work per request.
+   */
   schedule(session: Session): void {
-    if (session.timer) clearTimeout(session.timer);
-    session.timer = null;
     const wait = msUntilExpiry(session, Date.now(), this.limits);
     if (wait === Infinity) return;
+    const due = Date.now() + wait;
+    if (session.timer && session.timerDue <= due) return;
+    if (session.timer) clearTimeout(session.timer);
+    session.timerDue = due;
     session.timer = setTimeout(() => {
       session.timer = null;
       const reason = sessionExpiry(session, Date.now(), this.limits);

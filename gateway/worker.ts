@@ -54,7 +54,8 @@ function probeOnce(port: number, path: string | null): Promise<boolean> {
 
 /**
  * Polls the worker until it answers (true), it is given up on (`cancelled()` → false) or the timeout passes
- * (false). Polls fast at first: most dev servers are up within a few hundred ms.
+ * (false). Polls every 10–25 ms: the probe's delay is part of every deploy's overhead, and a refused connect
+ * costs next to nothing.
  */
 export async function waitReady(
   port: number,
@@ -67,7 +68,7 @@ export async function waitReady(
   while (Date.now() < deadline && !cancelled()) {
     if (await probeOnce(port, path)) return !cancelled();
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 100);
+    delay = Math.min(delay * 1.5, 25);
   }
   return false;
 }
