@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, REPO } from '../test/support/gateway';
 import { renderChart } from './chart';
+import { writePng } from './png';
 import { benchDeploys } from './deploys';
 import { benchDrain, benchSessions, benchSwap } from './lifecycle';
 import { benchProxy } from './proxyBench';
@@ -257,8 +258,10 @@ async function main(): Promise<void> {
     return;
   }
   fs.writeFileSync(path.join(BENCH, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  fs.writeFileSync(path.join(BENCH, 'results.svg'), renderChart(results));
-  log('wrote bench/results.json and bench/results.svg');
+  const svg = renderChart(results);
+  fs.writeFileSync(path.join(BENCH, 'results.svg'), svg);
+  await writePng(svg, path.join(BENCH, 'results.png'));
+  log('wrote bench/results.json, bench/results.svg and bench/results.png');
 }
 
 main().catch((err: Error) => {
