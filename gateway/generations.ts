@@ -25,6 +25,9 @@ export interface LifecycleHooks {
   stopped(generation: Generation): void;
 }
 
+/** How many stopped, failed or crashed generations the state keeps listing. */
+const KEEP_FINISHED = 20;
+
 export class Generations {
   private readonly byId = new Map<number, Generation>();
   live: Generation | null = null;
@@ -266,6 +269,7 @@ export class Generations {
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);
       this.hooks.stopped(gen);
+      this.forgetOldest();
       if (gen.snapshot) {
         if (gen.snapshot === this.lastSnapshot) this.lastSnapshot = null;
         await removeSnapshot(gen.snapshot.dir);
@@ -273,6 +277,14 @@ export class Generations {
       this.hooks.changed(true);
     })();
     return gen.stopping;
+  }
+
+  /** Keeps the newest finished generations (their state and output) and forgets older ones: a long day of
+   *  saves must not grow the gateway without bound. */
+  private forgetOldest(): void {
+    const finished = this.all().filter((g) => g.stoppedAt !== null);
+    for (const gen of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
+      this.byId.delete(gen.id);
   }
 
   kill(id: number): Promise<void> {
