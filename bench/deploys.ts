@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { copyApp, REPO, RunningGateway, sleep, waitFor } from '../test/support/gateway';
-import { get } from '../test/reliability/client';
+import { FailureTally, get } from '../test/reliability/client';
 import { freePort, waitListening } from './servers';
 
 export interface DeployResults {
@@ -28,17 +28,12 @@ export interface DeployOptions {
   log: (line: string) => void;
 }
 
-/** One side's counters; the first few failures are kept to be printed. */
-class Tally {
+/** One side's counters; the first five failures are kept to be printed. */
+class Tally extends FailureTally {
   requests = 0;
-  failed = 0;
-  misrouted = 0;
-  readonly samples: string[] = [];
 
-  fail(why: string, misrouted = false): void {
-    this.failed++;
-    if (misrouted) this.misrouted++;
-    if (this.samples.length < 5) this.samples.push(why);
+  constructor() {
+    super(5);
   }
 }
 

@@ -1,4 +1,5 @@
 // The shape of bench/results.json (numbers rounded; null where a tool was missing or a value not measured).
+import type { DeployResults } from './deploys';
 
 export interface BenchResults {
   date: string;
@@ -18,14 +19,7 @@ export interface BenchResults {
     httpProxyCpuUs: number | null;
     nginxCpuUs: number | null;
   };
-  deploys: {
-    count: number;
-    requests: number;
-    batonFailed: number;
-    batonMisrouted: number;
-    nodemonRequests: number;
-    nodemonFailed: number;
-  };
+  deploys: DeployResults;
   swap: {
     deployOverheadMs: number | null;
     saveToLiveMs: number | null;

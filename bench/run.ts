@@ -1,5 +1,5 @@
 // `npm run bench`: starts everything on loopback, measures Baton against a direct worker, a plain http-proxy-3
-// proxy, nginx and nodemon, prints a table and writes bench/results.json and bench/results.svg.
+// proxy, nginx and nodemon, prints a table and writes bench/results.json, bench/results.svg and bench/results.png.
 // Env: BENCH_ROUNDS (3), BENCH_SECONDS (5) for the proxy runs; BENCH_ONLY=proxy,deploys,swap,drain,sessions
 // runs a subset and writes nothing.
 import * as fs from 'node:fs';
@@ -15,6 +15,7 @@ import type { BenchResults } from './results';
 import { findNginx } from './servers';
 import { round } from './stats';
 import { haveWrk } from './wrk';
+import { table } from '../gateway/table';
 
 const BENCH = path.join(REPO, 'bench');
 const APP = path.join(BENCH, 'app');
@@ -47,18 +48,6 @@ function machine(): string {
   return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Linux ${os.release()}, Node ${process.version}, load ${os.loadavg()[0].toFixed(1)} at start`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => cell.padEnd(widths[col]))
-        .join('   ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 const show = (value: number | null, unit: string, digits = 0) =>
   value === null ? 'n/a' : `${value.toFixed(digits)}${unit}`;
 const verdict = (ok: boolean | null) => (ok === null ? '-' : ok ? 'ok' : 'MISSED');
@@ -68,81 +57,89 @@ function summary(r: BenchResults): string {
   const ratio = p.batonRps !== null && p.httpProxyRps ? p.batonRps / p.httpProxyRps : null;
   const added = p.batonP50Ms !== null && p.directP50Ms !== null ? p.batonP50Ms - p.directP50Ms : null;
   const atMost = (v: number | null, limit: number) => (v === null ? null : v <= limit);
-  return table([
-    ['measure', 'value', 'target', ''],
-    ['throughput direct', show(p.directRps, ' req/s'), '', ''],
-    ['throughput Baton', show(p.batonRps, ' req/s'), '', ''],
-    ['throughput http-proxy-3', show(p.httpProxyRps, ' req/s'), '', ''],
-    ['throughput nginx', show(p.nginxRps, ' req/s'), '', ''],
+  return table(
     [
-      'Baton ÷ http-proxy-3',
-      show(ratio, '×', 2),
-      '≥ 1× (aim 2×)',
-      verdict(ratio === null ? null : ratio >= 1),
+      ['measure', 'value', 'target', ''],
+      ['throughput direct', show(p.directRps, ' req/s'), '', ''],
+      ['throughput Baton', show(p.batonRps, ' req/s'), '', ''],
+      ['throughput http-proxy-3', show(p.httpProxyRps, ' req/s'), '', ''],
+      ['throughput nginx', show(p.nginxRps, ' req/s'), '', ''],
+      [
+        'Baton ÷ http-proxy-3',
+        show(ratio, '×', 2),
+        '≥ 1× (aim 2×)',
+        verdict(ratio === null ? null : ratio >= 1),
+      ],
+      ['CPU/request direct / Baton', `${show(p.directCpuUs, '')} / ${show(p.batonCpuUs, ' µs')}`, '', ''],
+      [
+        'CPU/request http-proxy-3 / nginx',
+        `${show(p.httpProxyCpuUs, '')} / ${show(p.nginxCpuUs, ' µs')}`,
+        '',
+        '',
+      ],
+      [
+        'p50 @1 conn direct / Baton',
+        `${show(p.directP50Ms, '', 3)} / ${show(p.batonP50Ms, ' ms', 3)}`,
+        '',
+        '',
+      ],
+      [
+        'p50 @1 conn http-proxy-3 / nginx',
+        `${show(p.httpProxyP50Ms, '', 3)} / ${show(p.nginxP50Ms, ' ms', 3)}`,
+        '',
+        '',
+      ],
+      ['p50 added by Baton', show(added, ' ms', 3), '≤ 0.3 ms', verdict(atMost(added, 0.3))],
+      ['p99 @1 conn Baton', show(p.batonP99Ms, ' ms', 3), '', ''],
+      [
+        `failed over ${r.deploys.count} deploys, Baton`,
+        `${r.deploys.batonFailed} of ${r.deploys.requests} (${r.deploys.batonMisrouted} misrouted)`,
+        '0',
+        verdict(r.deploys.requests ? r.deploys.batonFailed === 0 : null),
+      ],
+      [
+        `failed over ${r.deploys.count} deploys, nodemon`,
+        `${r.deploys.nodemonFailed} of ${r.deploys.nodemonRequests}`,
+        '',
+        '',
+      ],
+      ['save → live', show(r.swap.saveToLiveMs, ' ms'), '', ''],
+      ['worker boot, its log (subtracted)', show(r.swap.workerBootMs, ' ms'), '', ''],
+      ['worker boot outside Baton', show(r.swap.plainBootMs, ' ms'), '', ''],
+      [
+        'deploy overhead',
+        show(r.swap.deployOverheadMs, ' ms'),
+        '≤ 300 ms',
+        verdict(atMost(r.swap.deployOverheadMs, 300)),
+      ],
+      [
+        '  detect / prepare / probe',
+        `${show(r.swap.detectMs, '')} / ${show(r.swap.prepareMs, '')} / ${show(r.swap.probeMs, ' ms')}`,
+        '',
+        '',
+      ],
+      [
+        'drain: last holder → gone',
+        show(r.drain.lastSessionToStoppedMs, ' ms'),
+        '≤ 1000 ms',
+        verdict(atMost(r.drain.lastSessionToStoppedMs, 1000)),
+      ],
+      [
+        '  by last socket / by logout',
+        `${show(r.drain.byLastSocketMs, '')} / ${show(r.drain.byLogoutMs, ' ms')}`,
+        '',
+        '',
+      ],
+      [
+        `gateway RSS, ${r.sessions.count} sessions`,
+        show(r.sessions.gatewayRssMB, ' MB', 1),
+        '≤ 100 MB',
+        verdict(atMost(r.sessions.gatewayRssMB, 100)),
+      ],
+      ['  gateway RSS before', show(r.sessions.baselineRssMB, ' MB', 1), '', ''],
     ],
-    ['CPU/request direct / Baton', `${show(p.directCpuUs, '')} / ${show(p.batonCpuUs, ' µs')}`, '', ''],
-    [
-      'CPU/request http-proxy-3 / nginx',
-      `${show(p.httpProxyCpuUs, '')} / ${show(p.nginxCpuUs, ' µs')}`,
-      '',
-      '',
-    ],
-    ['p50 @1 conn direct / Baton', `${show(p.directP50Ms, '', 3)} / ${show(p.batonP50Ms, ' ms', 3)}`, '', ''],
-    [
-      'p50 @1 conn http-proxy-3 / nginx',
-      `${show(p.httpProxyP50Ms, '', 3)} / ${show(p.nginxP50Ms, ' ms', 3)}`,
-      '',
-      '',
-    ],
-    ['p50 added by Baton', show(added, ' ms', 3), '≤ 0.3 ms', verdict(atMost(added, 0.3))],
-    ['p99 @1 conn Baton', show(p.batonP99Ms, ' ms', 3), '', ''],
-    [
-      `failed over ${r.deploys.count} deploys, Baton`,
-      `${r.deploys.batonFailed} of ${r.deploys.requests} (${r.deploys.batonMisrouted} misrouted)`,
-      '0',
-      verdict(r.deploys.requests ? r.deploys.batonFailed === 0 : null),
-    ],
-    [
-      `failed over ${r.deploys.count} deploys, nodemon`,
-      `${r.deploys.nodemonFailed} of ${r.deploys.nodemonRequests}`,
-      '',
-      '',
-    ],
-    ['save → live', show(r.swap.saveToLiveMs, ' ms'), '', ''],
-    ['worker boot, its log (subtracted)', show(r.swap.workerBootMs, ' ms'), '', ''],
-    ['worker boot outside Baton', show(r.swap.plainBootMs, ' ms'), '', ''],
-    [
-      'deploy overhead',
-      show(r.swap.deployOverheadMs, ' ms'),
-      '≤ 300 ms',
-      verdict(atMost(r.swap.deployOverheadMs, 300)),
-    ],
-    [
-      '  detect / prepare / probe',
-      `${show(r.swap.detectMs, '')} / ${show(r.swap.prepareMs, '')} / ${show(r.swap.probeMs, ' ms')}`,
-      '',
-      '',
-    ],
-    [
-      'drain: last holder → gone',
-      show(r.drain.lastSessionToStoppedMs, ' ms'),
-      '≤ 1000 ms',
-      verdict(atMost(r.drain.lastSessionToStoppedMs, 1000)),
-    ],
-    [
-      '  by last socket / by logout',
-      `${show(r.drain.byLastSocketMs, '')} / ${show(r.drain.byLogoutMs, ' ms')}`,
-      '',
-      '',
-    ],
-    [
-      `gateway RSS, ${r.sessions.count} sessions`,
-      show(r.sessions.gatewayRssMB, ' MB', 1),
-      '≤ 100 MB',
-      verdict(atMost(r.sessions.gatewayRssMB, 100)),
-    ],
-    ['  gateway RSS before', show(r.sessions.baselineRssMB, ' MB', 1), '', ''],
-  ]);
+    '   ',
+  );
 }
 
 async function main(): Promise<void> {

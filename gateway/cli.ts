@@ -9,6 +9,7 @@ import type { Generation } from './generation';
 import { writeInitConfig } from './init';
 import { isAlive } from './processes';
 import type { GatewayState, GenerationState } from './types';
+import { table } from './table';
 
 const USAGE = `Usage: baton <command> [dir]
 
@@ -56,18 +57,6 @@ function ago(iso: string | null, now = Date.now()): string {
     : s < 3600
       ? `${Math.floor(s / 60)}m ${s % 60}s`
       : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => cell.padEnd(widths[col]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export function formatStatus(state: GatewayState): string {

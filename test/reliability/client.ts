@@ -41,3 +41,18 @@ export function within<T>(ms: number, what: string, promise: Promise<T>): Promis
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Failed and misrouted answers of a load run; the first few are kept to be printed. */
+export class FailureTally {
+  failed = 0;
+  misrouted = 0;
+  readonly samples: string[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  fail(why: string, misrouted = false): void {
+    this.failed++;
+    if (misrouted) this.misrouted++;
+    if (this.samples.length < this.keep) this.samples.push(why);
+  }
+}

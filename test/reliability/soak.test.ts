@@ -18,7 +18,7 @@ import {
   type OpenSocket,
 } from '../support/gateway';
 import type { TabMessage } from '../../gateway/types';
-import { get, within } from './client';
+import { FailureTally, get, within } from './client';
 import { fdCount, rssMB } from './proc';
 
 const APP = path.join(REPO, 'test', 'reliability', 'app');
@@ -29,16 +29,11 @@ const BROWSERS = 20;
 const WARM_UP_TICKS = 6;
 
 /** What the browsers did and what went wrong; the first failures are kept to be shown. */
-class Tally {
+class Tally extends FailureTally {
   readonly counts = { pages: 0, api: 0, uploads: 0, streams: 0, events: 0, sockets: 0, messages: 0, tabs: 0 };
-  failed = 0;
-  misrouted = 0;
-  readonly samples: string[] = [];
 
-  fail(why: string, misrouted = false): void {
-    this.failed++;
-    if (misrouted) this.misrouted++;
-    if (this.samples.length < 10) this.samples.push(why);
+  constructor() {
+    super(10);
   }
 
   /** Checks that an answer came from `generation`; counts it otherwise. */
