@@ -15,7 +15,7 @@ import type { BenchResults } from './results';
 import { findNginx } from './servers';
 import { round } from './stats';
 import { haveWrk } from './wrk';
-import { table } from '../gateway/table';
+import { table } from '../gateway/cli/table';
 
 const BENCH = path.join(REPO, 'bench');
 const APP = path.join(BENCH, 'app');

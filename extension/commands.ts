@@ -2,7 +2,7 @@
 // element; from the Command Palette they ask with a QuickPick.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeInitConfig } from '../gateway/init';
+import { writeInitConfig } from '../gateway/config/init';
 import { openGatewayUrl } from './browser';
 import { GatewayLaunchError } from './gatewayProcess';
 import type { GatewayFolder, Gateways } from './gateways';

@@ -2,8 +2,8 @@
 // events WebSocket open (reconnecting with backoff when it drops) and holds the latest GatewayState.
 import * as vscode from 'vscode';
 import type WebSocket from 'ws';
-import { ControlClient, readGatewayFile } from '../gateway/controlClient';
-import type { GatewayState, LogMessage } from '../gateway/types';
+import { ControlClient, readGatewayFile } from '../gateway/protocol/controlClient';
+import type { GatewayState, LogMessage } from '../gateway/protocol/types';
 import { Disposable } from './disposable';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readGatewayFile } from '../gateway/controlClient';
+import { readGatewayFile } from '../gateway/protocol/controlClient';
 
 export interface LaunchOptions {
   /** Absolute path of the bundled CLI. */

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readGatewayFile } from '../gateway/controlClient';
-import type { LogMessage } from '../gateway/types';
+import { readGatewayFile } from '../gateway/protocol/controlClient';
+import type { LogMessage } from '../gateway/protocol/types';
 import { Disposable } from './disposable';
 import { GatewayConnection } from './gatewayConnection';
 import { launchGateway, waitForExit } from './gatewayProcess';

@@ -1,7 +1,7 @@
 // Which gateway or generation a command acts on: the tree element it was invoked on, a generation id
 // (from a test or a keybinding), or else the user's choice in a QuickPick.
 import * as vscode from 'vscode';
-import type { GatewayState, GenerationInfo } from '../gateway/types';
+import type { GatewayState, GenerationInfo } from '../gateway/protocol/types';
 import type { GatewayFolder, Gateways } from './gateways';
 import { generationDescription, stateIcon, type TreeNode } from './treeModel';
 

@@ -1,6 +1,6 @@
 // The Generations tree as plain data: gateway states in, item descriptors out. No `vscode` import, so it
 // is unit-tested without an editor; generationsView.ts only maps these descriptors to TreeItems.
-import type { GatewayState, GenerationInfo, GenerationState, SessionInfo } from '../gateway/types';
+import type { GatewayState, GenerationInfo, GenerationState, SessionInfo } from '../gateway/protocol/types';
 
 /** One workspace folder's gateway as the extension last heard of it. */
 export interface GatewaySnapshot {

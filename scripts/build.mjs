@@ -11,8 +11,8 @@ const common = {
   logLevel: 'warning',
 };
 const entries = [
-  { entryPoints: ['gateway/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: ['gateway/watchdog.ts'], outfile: 'dist/watchdog.js' },
+  { entryPoints: ['gateway/cli/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['gateway/process/watchdog.ts'], outfile: 'dist/watchdog.js' },
   // Runs in app pages, served as /__baton/client.js; no source map (the gateway serves only this file).
   {
     entryPoints: ['gateway/client/tab-client.ts'],

@@ -1,7 +1,7 @@
 // The in-page tab client, served as /__baton/client.js (DESIGN.md, "Sessions, tabs and draining"): its
 // WebSocket tells the gateway that this tab is open, and a small badge shows the tab's generation with a link
 // to the live one. Bundled as an IIFE: nothing global but the <baton-badge> element.
-import type { TabMessage } from '../types';
+import type { TabMessage } from '../protocol/types';
 
 const TAG = 'baton-badge';
 const GONE = 4410; // close code: this tab's generation has stopped, retrying is pointless

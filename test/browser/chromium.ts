@@ -10,7 +10,7 @@ import {
 } from 'playwright-core';
 import type { RunningGateway } from '../support/gateway';
 import { sleep } from '../support/gateway';
-import type { GatewayState, GenerationInfo } from '../../gateway/types';
+import type { GatewayState, GenerationInfo } from '../../gateway/protocol/types';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

@@ -5,8 +5,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readGatewayFile } from '../../gateway/controlClient';
-import type { GatewayState } from '../../gateway/types';
+import { readGatewayFile } from '../../gateway/protocol/controlClient';
+import type { GatewayState } from '../../gateway/protocol/types';
 import {
   Browser,
   closeSocket,

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readGatewayFile } from '../../gateway/controlClient';
+import { readGatewayFile } from '../../gateway/protocol/controlClient';
 import {
   closeSocket,
   connectionsTo,

@@ -17,7 +17,7 @@ import {
   waitFor,
   type OpenSocket,
 } from '../support/gateway';
-import type { TabMessage } from '../../gateway/types';
+import type { TabMessage } from '../../gateway/protocol/types';
 import { FailureTally, get, within } from './client';
 import { fdCount, rssMB } from './proc';
 

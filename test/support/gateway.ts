@@ -8,8 +8,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { ControlClient, readGatewayFile } from '../../gateway/controlClient';
-import type { GatewayState } from '../../gateway/types';
+import { ControlClient, readGatewayFile } from '../../gateway/protocol/controlClient';
+import type { GatewayState } from '../../gateway/protocol/types';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, DEFAULTS, loadConfig, parseConfig, stripComments } from '../../gateway/config';
+import { ConfigError, DEFAULTS, loadConfig, parseConfig, stripComments } from '../../gateway/config/config';
 
 const parse = (value: unknown) => parseConfig(JSON.stringify(value));
 

@@ -1,7 +1,7 @@
 // The gateway's cookies and logout detection (DESIGN.md, "Sessions, tabs and draining").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clearsCookie, pinCookie, readCookie, sidCookie } from '../../gateway/cookies';
+import { clearsCookie, pinCookie, readCookie, sidCookie } from '../../gateway/http/cookies';
 
 describe('readCookie', () => {
   test('finds a cookie anywhere in the header', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { patchCsp } from '../../gateway/csp';
+import { patchCsp } from '../../gateway/proxy/csp';
 
 const WS = 'ws://g2.localhost:8080/__baton/tab';
 const N = "'nonce-abc123'";

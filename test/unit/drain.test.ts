@@ -7,7 +7,7 @@ import {
   sessionExpiry,
   type GenerationHolders,
   type SessionFacts,
-} from '../../gateway/drain';
+} from '../../gateway/holders/drain';
 
 const LIMITS = { idleTimeoutSeconds: 60, tabGraceSeconds: 10 };
 const NOW = 1_000_000_000;

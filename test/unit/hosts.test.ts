@@ -1,7 +1,7 @@
 // Host header parsing and the DNS-rebinding allow-list (DESIGN.md, "Security").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { generationHost, isAllowedHost, parseHost } from '../../gateway/hosts';
+import { generationHost, isAllowedHost, parseHost } from '../../gateway/http/hosts';
 
 describe('parseHost', () => {
   test('bare hosts, with and without a port', () => {

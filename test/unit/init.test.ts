@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { parseConfig } from '../../gateway/config';
-import { inferConfig, writeInitConfig } from '../../gateway/init';
+import { parseConfig } from '../../gateway/config/config';
+import { inferConfig, writeInitConfig } from '../../gateway/config/init';
 
 let dir = '';
 function folder(files: Record<string, string>): string {

@@ -4,7 +4,7 @@ import { Readable, Writable, type Duplex } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { createInjection, isInjectable } from '../../gateway/inject';
+import { createInjection, isInjectable } from '../../gateway/proxy/inject';
 
 const SOCKET = 'ws://g2.localhost:8080/__baton/tab';
 const TAG = '<script src="/__baton/client.js"></script>';

@@ -1,7 +1,7 @@
 // Location rewriting that keeps a redirected tab on its generation (DESIGN.md, "Routing").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rewriteLocation } from '../../gateway/location';
+import { rewriteLocation } from '../../gateway/http/location';
 
 const TAB = 'g3.localhost:8080';
 const rewrite = (location: string) => rewriteLocation(location, TAB, 8080, 41234);

@@ -1,7 +1,7 @@
 // The bounded output buffer of a generation (DESIGN.md, "Worker contract").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RingBuffer } from '../../gateway/ringBuffer';
+import { RingBuffer } from '../../gateway/lifecycle/ringBuffer';
 
 test('keeps everything while under the limit', () => {
   const buffer = new RingBuffer(100);

@@ -1,8 +1,8 @@
 // Which generation gets a request (DESIGN.md, "Routing"): the pure decision in gateway/route.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseHost } from '../../gateway/hosts';
-import { isNavigation, resolvesLocalhostSubdomains, route, type RouteInput } from '../../gateway/route';
+import { parseHost } from '../../gateway/http/hosts';
+import { isNavigation, resolvesLocalhostSubdomains, route, type RouteInput } from '../../gateway/http/route';
 
 const CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';

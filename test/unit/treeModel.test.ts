@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { GatewayState, GenerationInfo, GenerationState, SessionInfo } from '../../gateway/types';
+import type {
+  GatewayState,
+  GenerationInfo,
+  GenerationState,
+  SessionInfo,
+} from '../../gateway/protocol/types';
 import {
   browserName,
   busyGenerations,

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BatonApi } from '../../extension/extension';
 import type { GatewaySnapshot } from '../../extension/treeModel';
-import type { GenerationInfo } from '../../gateway/types';
+import type { GenerationInfo } from '../../gateway/protocol/types';
 import { waitFor } from './workbench';
 
 export const EXTENSION_ID = 'baton-dev.baton';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { gatewayFilePath, readGatewayFile } from '../../gateway/controlClient';
+import { gatewayFilePath, readGatewayFile } from '../../gateway/protocol/controlClient';
 import {
   EXTENSION_ID,
   batonApi,

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TreeNode } from '../../extension/treeModel';
-import { readGatewayFile } from '../../gateway/controlClient';
+import { readGatewayFile } from '../../gateway/protocol/controlClient';
 import { BrowserClient } from './browserClient';
 import { batonApi, generation, processExists, stepTimer, waitForGateway, workspaceFolder } from './common';
 import { screenshot, waitFor, waitForDom } from './workbench';

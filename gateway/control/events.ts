@@ -4,8 +4,8 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { onPong, startHeartbeat } from './heartbeat';
-import type { GatewayState, LogMessage } from './types';
+import { onPong, startHeartbeat } from '../holders/heartbeat';
+import type { GatewayState, LogMessage } from '../protocol/types';
 
 interface Client {
   socket: WebSocket;

@@ -9,10 +9,10 @@ import type { Duplex, Writable } from 'node:stream';
 import { PassThrough, pipeline } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { Pool, type Dispatcher } from 'undici';
-import { clearsCookie } from './cookies';
+import { clearsCookie } from '../http/cookies';
 import { createInjection, isInjectable } from './inject';
-import { rewriteLocation } from './location';
-import { send, sendJson, workerErrorPage } from './pages';
+import { rewriteLocation } from '../http/location';
+import { send, sendJson, workerErrorPage } from '../http/pages';
 
 /** What the gateway decided about one request, carried from routing to the response. */
 export interface ProxyContext {

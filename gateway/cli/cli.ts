@@ -1,14 +1,14 @@
 // The `baton` command (DESIGN.md, "CLI"): `up` runs the gateway in the foreground; the other commands talk
 // to the running gateway of a folder through the control API. Errors are one line and a non-zero exit.
 import * as path from 'node:path';
-import { version } from '../package.json';
-import { ConfigError, loadConfig } from './config';
-import { ControlClient, ControlError, readGatewayFile } from './controlClient';
-import { Gateway, GatewayStartError } from './gateway';
-import type { Generation } from './generation';
-import { writeInitConfig } from './init';
-import { isAlive } from './processes';
-import type { GatewayState, GenerationState } from './types';
+import { version } from '../../package.json';
+import { ConfigError, loadConfig } from '../config/config';
+import { ControlClient, ControlError, readGatewayFile } from '../protocol/controlClient';
+import { Gateway, GatewayStartError } from '../gateway';
+import type { Generation } from '../lifecycle/generation';
+import { writeInitConfig } from '../config/init';
+import { isAlive } from '../process/processes';
+import type { GatewayState, GenerationState } from '../protocol/types';
 import { table } from './table';
 
 const USAGE = `Usage: baton <command> [dir]

@@ -1,8 +1,8 @@
 // Browser sessions: one `baton_sid` cookie jar on one generation (DESIGN.md, "Sessions, tabs and draining").
 // Looked up in O(1) by generation and cookie; counts kept on the generation as they change.
 import { msUntilExpiry, sessionExpiry, type SessionEnd, type SessionLimits } from './drain';
-import type { Generation } from './generation';
-import type { SessionInfo } from './types';
+import type { Generation } from '../lifecycle/generation';
+import type { SessionInfo } from '../protocol/types';
 
 export class Session {
   tabs = 0;

@@ -1,8 +1,8 @@
 // One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
 import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
-import type { Snapshot } from './snapshot';
-import type { GenerationInfo, GenerationState } from './types';
+import type { Snapshot } from '../process/snapshot';
+import type { GenerationInfo, GenerationState } from '../protocol/types';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

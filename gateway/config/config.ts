@@ -1,7 +1,7 @@
 // Loads and validates `baton.json` (DESIGN.md, "Configuration"). Every problem is one message naming the field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Affinity } from './types';
+import type { Affinity } from '../protocol/types';
 
 export interface BatonConfig {
   start: string;

@@ -4,9 +4,9 @@ import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { onPong, startHeartbeat } from './heartbeat';
-import type { Generation } from './generation';
+import type { Generation } from '../lifecycle/generation';
 import type { Session } from './sessions';
-import type { TabMessage } from './types';
+import type { TabMessage } from '../protocol/types';
 
 /** Close code telling the tab client that its generation is gone (it stops reconnecting). */
 export const GONE_CLOSE_CODE = 4410;

@@ -1,5 +1,5 @@
 // Which generation gets this request (DESIGN.md, "Routing"). A pure decision over plain data.
-import type { Affinity } from './types';
+import type { Affinity } from '../protocol/types';
 import { generationHost, type ParsedHost } from './hosts';
 
 export interface RouteInput {

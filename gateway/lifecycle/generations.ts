@@ -2,13 +2,13 @@
 // crashed; coalesced deploys, kill, promote, drain and retire.
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { BatonConfig } from './config';
-import { drainVerdict } from './drain';
+import type { BatonConfig } from '../config/config';
+import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
-import { MARKER_ENV, stopTree } from './processes';
-import { createSnapshot, removeSnapshot, type Snapshot } from './snapshot';
-import type { GenerationState } from './types';
-import { freePort, runCommand, waitReady } from './worker';
+import { MARKER_ENV, stopTree } from '../process/processes';
+import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
+import type { GenerationState } from '../protocol/types';
+import { freePort, runCommand, waitReady } from '../process/worker';
 
 export interface LifecycleHooks {
   /** Something about a generation changed; `urgent` for state changes (counts are throttled). */

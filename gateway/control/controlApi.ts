@@ -1,7 +1,7 @@
 // The control API under `/__baton/api/` (DESIGN.md, "Control API"), for the extension and the CLI.
 import type * as http from 'node:http';
-import { send, sendJson } from './pages';
-import type { GatewayState } from './types';
+import { send, sendJson } from '../http/pages';
+import type { GatewayState } from '../protocol/types';
 
 export interface ControlTarget {
   state(): GatewayState;
