@@ -8,7 +8,8 @@ import { GatewayLaunchError } from './gatewayProcess';
 import type { GatewayFolder, Gateways } from './gateways';
 import type { GatewayLogs } from './logs';
 import { pickFolder, pickGeneration } from './pickers';
-import { isActive, isRunning } from './treeModel';
+import { hasWorker } from '../gateway/protocol/states';
+import { isActive } from './treeModel';
 
 export function registerCommands(gateways: Gateways, logs: GatewayLogs): vscode.Disposable[] {
   const running = (f: GatewayFolder) => f.connection.client !== undefined;
@@ -55,7 +56,8 @@ export function registerCommands(gateways: Gateways, logs: GatewayLogs): vscode.
       if (entry && state) await openGatewayUrl(`http://localhost:${state.port}/`, entry.folder.uri);
     },
     'baton.openGeneration': async (arg) => {
-      const target = await pickGeneration(gateways, arg, isRunning, 'open');
+      // A starting generation opens too: the gateway answers with a page that reloads itself once it is live.
+      const target = await pickGeneration(gateways, arg, (g) => hasWorker(g.state), 'open');
       if (target) {
         const url = `http://g${target.generation.id}.localhost:${target.state.port}/`;
         await openGatewayUrl(url, target.entry.folder.uri);

@@ -1,5 +1,6 @@
 // The Generations tree as plain data: gateway states in, item descriptors out. No `vscode` import, so it
 // is unit-tested without an editor; generationsView.ts only maps these descriptors to TreeItems.
+import { hasWorker, isPending, isRunning } from '../gateway/protocol/states';
 import type { GatewayState, GenerationInfo, GenerationState, SessionInfo } from '../gateway/protocol/types';
 
 /** One workspace folder's gateway as the extension last heard of it. */
@@ -24,7 +25,7 @@ export interface TreeNode {
   /** Markdown; left out for generations, whose tooltip is built when it is shown (uptime, memory). */
   tooltip?: string;
   icon: { id: string; color?: string };
-  /** Menus in package.json match on it (`viewItem =~ /\.running$/` …). */
+  /** Menus in package.json match on it (`viewItem =~ /^generation\.(live|draining)$/` …). */
   contextValue: string;
   collapsible: 'none' | 'collapsed' | 'expanded';
 }
@@ -34,9 +35,6 @@ export interface ProcessDetails {
   now: number;
   memoryBytes: number | null;
 }
-
-const RUNNING: ReadonlySet<GenerationState> = new Set(['starting', 'live', 'draining']);
-const BUSY: ReadonlySet<GenerationState> = new Set(['building', 'starting']);
 
 const ICONS: Record<GenerationState, TreeNode['icon']> = {
   building: { id: 'loading~spin' },
@@ -48,14 +46,9 @@ const ICONS: Record<GenerationState, TreeNode['icon']> = {
   crashed: { id: 'error', color: 'charts.red' },
 };
 
-/** A worker process exists (it has a pid, a port, memory, and can be opened). */
-export function isRunning(g: GenerationInfo): boolean {
-  return RUNNING.has(g.state);
-}
-
-/** Still building or running, i.e. something that Kill Worker can stop. */
+/** Still building or with a worker, i.e. something that Kill Worker can stop. */
 export function isActive(g: GenerationInfo): boolean {
-  return isRunning(g) || g.state === 'building';
+  return hasWorker(g.state) || g.state === 'building';
 }
 
 export function stateIcon(state: GenerationState): TreeNode['icon'] {
@@ -93,7 +86,6 @@ export function generationNodes(s: GatewaySnapshot): TreeNode[] {
 }
 
 export function generationNode(folder: string, g: GenerationInfo): TreeNode {
-  const running = isRunning(g);
   return {
     id: `${folder}#${g.id}`,
     kind: 'generation',
@@ -102,16 +94,16 @@ export function generationNode(folder: string, g: GenerationInfo): TreeNode {
     label: `generation ${g.id}`,
     description: generationDescription(g),
     icon: ICONS[g.state],
-    contextValue: `generation.${g.state}${running ? '.running' : ''}`,
+    contextValue: `generation.${g.state}`,
     // Open: the worker and the sessions that hold a generation are what the view is for.
-    collapsible: running ? 'expanded' : 'none',
+    collapsible: hasWorker(g.state) ? 'expanded' : 'none',
   };
 }
 
 /** "live · 2 sessions · 3 tabs", "draining · 1 session · 0 tabs · 1 request", "failed · build exited with 2". */
 export function generationDescription(g: GenerationInfo): string {
   const parts: string[] = [g.state];
-  if (isRunning(g)) {
+  if (isRunning(g.state)) {
     parts.push(plural(g.sessions, 'session'), plural(g.tabs, 'tab'));
     if (g.state === 'draining' && g.inflight > 0) parts.push(plural(g.inflight, 'request'));
   } else if (g.reason) {
@@ -128,7 +120,7 @@ export function generationChildren(
   details: ProcessDetails,
 ): TreeNode[] {
   const nodes: TreeNode[] = [];
-  if (isRunning(g) && g.pid !== null) nodes.push(workerNode(folder, g, details));
+  if (hasWorker(g.state) && g.pid !== null) nodes.push(workerNode(folder, g, details));
   const sessions = state.sessions
     .filter((s) => s.generation === g.id)
     .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
@@ -180,7 +172,7 @@ function sessionNode(folder: string, s: SessionInfo, now: number): TreeNode {
 }
 
 export function generationTooltip(g: GenerationInfo, details: ProcessDetails): string {
-  const facts: [string, string][] = isRunning(g) ? workerFacts(g, details) : [];
+  const facts: [string, string][] = hasWorker(g.state) ? workerFacts(g, details) : [];
   facts.push(['started', new Date(g.createdAt).toLocaleString()]);
   if (g.readyAt) facts.push(['ready', new Date(g.readyAt).toLocaleString()]);
   if (g.stoppedAt) facts.push(['stopped', new Date(g.stoppedAt).toLocaleString()]);
@@ -252,7 +244,7 @@ export interface BusyGeneration {
 export function busyGenerations(snapshots: readonly GatewaySnapshot[]): BusyGeneration[] {
   return snapshots.flatMap(({ folder, name, state }) =>
     state.generations
-      .filter((g) => BUSY.has(g.state))
+      .filter((g) => isPending(g.state))
       .sort((a, b) => a.id - b.id)
       .map((g) => ({ folder, name, id: g.id, state: g.state })),
   );

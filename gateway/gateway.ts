@@ -18,6 +18,7 @@ import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
 import { Generations } from './lifecycle/generations';
 import { generationHost, isAllowedHost, parseHost, type ParsedHost } from './http/hosts';
 import { gonePage, send, sendJson, unavailablePage } from './http/pages';
+import { sendPending } from './http/pending';
 import { WorkerProxy } from './proxy/proxy';
 import { isNavigation, route, type RouteInput } from './http/route';
 import { SessionStore, type Session } from './holders/sessions';
@@ -243,6 +244,7 @@ export class Gateway {
       affinity: this.config.affinity,
       live: this.generations.live?.id ?? null,
       isRunning: (n) => this.generations.get(n)?.running ?? false,
+      isPending: (n) => this.generations.get(n)?.pending ?? false,
       isKnown: (n) => this.generations.get(n) !== undefined,
       closedTo: (n) =>
         this.generations.get(n)?.state === 'draining' && (sid === null || this.sessions.hasLoggedOut(n, sid)),
@@ -267,6 +269,13 @@ export class Gateway {
         return this.unavailable(res, decision.page);
       case 'gone':
         return this.gone(res, host, decision.generation, decision.known, decision.page);
+      case 'pending':
+        return sendPending(
+          res,
+          this.generations.get(decision.generation)!,
+          this.generations.live?.id ?? null,
+          decision.page,
+        );
       case 'proxy':
         return this.forward(req, res, this.generations.get(decision.generation)!, sid, decision.pin);
     }
@@ -290,6 +299,7 @@ export class Gateway {
     this.proxy.web(req, res, {
       generation: gen.id,
       workerPort: gen.port!,
+      workerAddress: gen.address!,
       cookies,
       page: isNavigation(
         req.method ?? 'GET',
@@ -371,7 +381,12 @@ export class Gateway {
       });
       return void res.end(req.method === 'HEAD' ? undefined : this.clientScript);
     }
-    if (pathname === '/__baton/live') return sendJson(res, 200, { live: this.generations.live?.id ?? null });
+    if (pathname === '/__baton/live') {
+      // On a gN host, also that generation's state: a page waiting for it to start reloads when it changes.
+      const own = parseHost(req.headers.host)?.generation;
+      const state = own ? { state: this.generations.get(own)?.state ?? null } : {};
+      return sendJson(res, 200, { live: this.generations.live?.id ?? null, ...state });
+    }
     if (pathname === '/__baton/new') {
       const target = parsed.searchParams.get('path') ?? '/';
       const location =
@@ -452,6 +467,7 @@ export class Gateway {
     this.proxy.ws(req, socket, head, {
       generation: gen.id,
       workerPort: gen.port!,
+      workerAddress: gen.address!,
       cookies: [],
       page: false,
       inject: false,

@@ -13,6 +13,9 @@ const common = {
 const entries = [
   { entryPoints: ['gateway/cli/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['gateway/process/watchdog.ts'], outfile: 'dist/watchdog.js' },
+  // Preloaded into Node workers (NODE_OPTIONS) to move a hard-coded port to $PORT; no source map, it runs in
+  // the app.
+  { entryPoints: ['gateway/process/adoptPort.ts'], outfile: 'dist/adopt-port.js', sourcemap: false },
   // Runs in app pages, served as /__baton/client.js; no source map (the gateway serves only this file).
   {
     entryPoints: ['gateway/client/tab-client.ts'],

@@ -14,6 +14,8 @@ export interface BatonConfig {
   affinity: Affinity;
   allowedHosts: string[];
   inject: boolean;
+  /** Node workers: the first listen on a fixed port is moved to $PORT. */
+  adoptPort: boolean;
   ready: { path: string | null; timeoutSeconds: number };
   session: { cookie: string | null; idleTimeoutSeconds: number; tabGraceSeconds: number };
   retireAfterSeconds: number;
@@ -34,6 +36,7 @@ export const DEFAULTS: Omit<BatonConfig, 'start'> = {
   affinity: 'tab',
   allowedHosts: [],
   inject: true,
+  adoptPort: true,
   ready: { path: '/', timeoutSeconds: 30 },
   session: { cookie: null, idleTimeoutSeconds: 1800, tabGraceSeconds: 10 },
   retireAfterSeconds: 0,
@@ -109,6 +112,7 @@ const SHAPE: Record<string, Check> = {
   affinity: oneOf('tab', 'session'),
   allowedHosts: stringList,
   inject: boolean,
+  adoptPort: boolean,
   ready: object({ path: readyPath, timeoutSeconds: number(0.1, 3600) }),
   session: object({
     cookie: nullableString,

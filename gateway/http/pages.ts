@@ -57,14 +57,28 @@ export function gonePage(generation: number, why: string, liveUrl: string | null
   return page(`Generation ${generation} is gone`, `<p>${escapeHtml(why)}</p>${link}`);
 }
 
+/** Polls a tiny endpoint (the live generation's number, and this host's generation's state) and reloads the
+ *  page once `condition` (a JavaScript expression over its answer `s`) holds. */
+function reloadWhen(condition: string): string {
+  return `<script>setInterval(function(){fetch('/__baton/live',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){if(${condition})location.reload()}).catch(function(){})},1000)</script>`;
+}
+
+const lastOutput = (tail: string) => (tail ? `<p>Last output:</p><pre>${escapeHtml(tail)}</pre>` : '');
+
 export function unavailablePage(reason: string, outputTail: string): string {
-  const output = outputTail ? `<p>Last output:</p><pre>${escapeHtml(outputTail)}</pre>` : '';
-  // Polls a tiny endpoint that tells only whether a generation is live, and reloads when one is.
-  const script = `<script>setInterval(function(){fetch('/__baton/live',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){if(s.live!==null)location.reload()}).catch(function(){})},1000)</script>`;
   return page(
     'No live generation',
-    `<p>${escapeHtml(reason)}</p>${output}<p>This page reloads by itself when a generation is live.</p>`,
-    script,
+    `<p>${escapeHtml(reason)}</p>${lastOutput(outputTail)}<p>This page reloads by itself when a generation is live.</p>`,
+    reloadWhen('s.live!==null'),
+  );
+}
+
+/** A generation that is not live yet: the page waits, and reloads once it serves (or failed, to say so). */
+export function pendingPage(generation: number, state: string, outputTail: string): string {
+  return page(
+    `Generation ${generation} is not live yet`,
+    `<p>Generation ${generation} is ${escapeHtml(state)}.</p>${lastOutput(outputTail)}<p>This page reloads by itself when it is live.</p>`,
+    reloadWhen("s.state!=='building'&&s.state!=='starting'"),
   );
 }
 

@@ -16,6 +16,8 @@ export interface RouteInput {
   live: number | null;
   /** Whether generation N is running (live or draining). */
   isRunning: (generation: number) => boolean;
+  /** Whether generation N is not live yet (building or starting). */
+  isPending: (generation: number) => boolean;
   /** Whether generation N has ever existed in this gateway run. */
   isKnown: (generation: number) => boolean;
   /**
@@ -29,6 +31,7 @@ export type Route =
   | { kind: 'proxy'; generation: number; /** set the `baton_gen` pin to this generation */ pin: boolean }
   | { kind: 'redirect'; location: string }
   | { kind: 'gone'; generation: number; known: boolean; page: boolean }
+  | { kind: 'pending'; generation: number; page: boolean }
   | { kind: 'unavailable'; page: boolean };
 
 /** A page navigation: a GET that the browser marks as navigate, or that prefers HTML. */
@@ -71,6 +74,7 @@ export function route(input: RouteInput): Route {
       }
       return { kind: 'proxy', generation: n, pin: false };
     }
+    if (input.isPending(n)) return { kind: 'pending', generation: n, page };
     return { kind: 'gone', generation: n, known: input.isKnown(n), page };
   }
 

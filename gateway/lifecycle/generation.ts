@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
 import type { Snapshot } from '../process/snapshot';
+import { isPending, isRunning } from '../protocol/states';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -16,6 +17,8 @@ export class Generation {
   reason: string | null = null;
   child: ChildProcess | null = null;
   port: number | null = null;
+  /** The address the worker listens on (null until known): 127.0.0.1, ::1 or another of its own. */
+  address: string | null = null;
   snapshot: Snapshot | null = null;
   readonly output = new RingBuffer();
 
@@ -33,7 +36,12 @@ export class Generation {
   constructor(readonly id: number) {}
 
   get running(): boolean {
-    return (this.state === 'live' || this.state === 'draining') && !this.halted;
+    return isRunning(this.state) && !this.halted;
+  }
+
+  /** Not live yet (building or starting), and not being stopped. */
+  get pending(): boolean {
+    return isPending(this.state) && !this.halted;
   }
 
   /** The worker's pid (kept after it stopped, so that one can check it is gone). */

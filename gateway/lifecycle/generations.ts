@@ -6,6 +6,9 @@ import type { BatonConfig } from '../config/config';
 import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
 import { MARKER_ENV, stopTree } from '../process/processes';
+import { adoptPortEnv } from '../process/adoptPortEnv';
+import { watchListen } from '../process/ports';
+import { wrongPortMessage } from '../process/portAdvice';
 import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
 import type { GenerationState } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
@@ -170,6 +173,7 @@ export class Generations {
         PORT: String(gen.port),
         HOST: '127.0.0.1',
         [MARKER_ENV]: `${this.gatewayId}.${gen.id}`,
+        ...(this.config.adoptPort ? adoptPortEnv(env.NODE_OPTIONS) : {}),
       },
       (text) => this.log(gen, text),
     );
@@ -184,17 +188,39 @@ export class Generations {
       this.onExit(gen, code, signal);
     });
     const { path: probePath, timeoutSeconds } = this.config.ready;
-    const ready = await waitReady(gen.port, probePath, timeoutSeconds * 1000, () => exited || gen.halted);
+    const misplaced = this.watchPort(gen, child, () => exited);
+    const ready = await waitReady(
+      gen.port,
+      () => gen.address,
+      probePath,
+      timeoutSeconds * 1000,
+      () => exited || gen.halted || misplaced.reason !== null,
+    );
     if (gen.halted || gen.state !== 'starting') return; // exited, killed or shut down meanwhile
-    if (!ready) {
+    if (misplaced.reason !== null) return this.fail(gen, misplaced.reason);
+    if (ready === null) {
       return this.fail(
         gen,
         `the worker did not answer ${probePath === null ? 'a TCP connect' : `GET ${probePath}`} on $PORT within ${timeoutSeconds} s ` +
           `(does it listen on process.env.PORT? raise "ready.timeoutSeconds" if it needs longer)`,
       );
     }
+    gen.address = ready;
     gen.readyAt = Date.now();
     this.makeLive(gen);
+  }
+
+  /** While `gen` starts, learns the address its worker listens on, or why it will never answer on $PORT. */
+  private watchPort(gen: Generation, child: ChildProcess, exited: () => boolean): { reason: string | null } {
+    const verdict: { reason: string | null } = { reason: null };
+    if (!child.pid) return verdict;
+    void watchListen(child.pid, gen.port!, () => exited() || gen.halted || gen.state !== 'starting').then(
+      (found) => {
+        if (found?.kind === 'listening') gen.address = found.address;
+        else if (found) verdict.reason = wrongPortMessage(found.listeners, gen.port!, this.config.start);
+      },
+    );
+    return verdict;
   }
 
   private onExit(gen: Generation, code: number | null, signal: NodeJS.Signals | null): void {

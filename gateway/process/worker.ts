@@ -29,10 +29,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-function probeOnce(port: number, path: string | null): Promise<boolean> {
+function probeOnce(host: string, port: number, path: string | null): Promise<boolean> {
   return new Promise((resolve) => {
     if (path === null) {
-      const socket = net.connect(port, '127.0.0.1');
+      const socket = net.connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
         resolve(true);
@@ -41,7 +41,7 @@ function probeOnce(port: number, path: string | null): Promise<boolean> {
       return;
     }
     const req = http.get(
-      { host: '127.0.0.1', port, path, headers: { Host: `localhost:${port}` }, timeout: 2000 },
+      { host, port, path, headers: { Host: `localhost:${port}` }, timeout: 2000 },
       (res) => {
         res.resume();
         resolve(true); // any HTTP answer means the worker serves
@@ -52,23 +52,31 @@ function probeOnce(port: number, path: string | null): Promise<boolean> {
   });
 }
 
+/** The loopback addresses a worker may listen on, IPv4 first (`HOST` says 127.0.0.1). */
+const LOOPBACK = ['127.0.0.1', '::1'];
+
 /**
- * Polls the worker until it answers (true), it is given up on (`cancelled()` → false) or the timeout passes
- * (false). Polls every 10–25 ms: the probe's delay is part of every deploy's overhead, and a refused connect
- * costs next to nothing.
+ * Polls the worker until it answers (the address that answered), it is given up on (`cancelled()` → null) or
+ * the timeout passes (null). Tries `address()` once it is known (the address the worker listens on), else each
+ * loopback address. Polls every 10–25 ms: the probe's delay is part of every deploy's overhead, and a refused
+ * connect costs next to nothing.
  */
 export async function waitReady(
   port: number,
+  address: () => string | null,
   path: string | null,
   timeoutMs: number,
   cancelled: () => boolean,
-): Promise<boolean> {
+): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
   while (Date.now() < deadline && !cancelled()) {
-    if (await probeOnce(port, path)) return !cancelled();
+    const known = address();
+    for (const host of known ? [known] : LOOPBACK) {
+      if (await probeOnce(host, port, path)) return cancelled() ? null : host;
+    }
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 1.5, 25);
   }
-  return false;
+  return null;
 }

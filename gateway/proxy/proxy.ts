@@ -18,6 +18,8 @@ import { send, sendJson, workerErrorPage } from '../http/pages';
 export interface ProxyContext {
   generation: number;
   workerPort: number;
+  /** The address the worker listens on: 127.0.0.1, ::1 or another of its own. */
+  workerAddress: string;
   /** Set-Cookie headers of the gateway's own to add (a new `baton_sid`, a `baton_gen` pin). */
   cookies: string[];
   page: boolean;
@@ -153,8 +155,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
 }
 
 export class WorkerProxy {
-  /** One pool of keep-alive connections per worker port, dropped when it has none left. */
-  private readonly pools = new Map<number, Pool>();
+  /** One pool of keep-alive connections per worker address and port, dropped when it has none left. */
+  private readonly pools = new Map<string, Pool>();
   private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 64 });
   private readonly wsProxy = createProxyServer({ agent: this.agent, xfwd: true, ws: true });
 
@@ -169,7 +171,7 @@ export class WorkerProxy {
   web(req: http.IncomingMessage, res: http.ServerResponse, ctx: ProxyContext): void {
     const bodyless =
       req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
-    this.pool(ctx.workerPort).dispatch(
+    this.pool(ctx.workerAddress, ctx.workerPort).dispatch(
       {
         path: req.url!,
         method: req.method as Dispatcher.HttpMethod,
@@ -180,27 +182,28 @@ export class WorkerProxy {
     );
   }
 
-  private pool(port: number): Pool {
-    let pool = this.pools.get(port);
+  private pool(address: string, port: number): Pool {
+    const origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    let pool = this.pools.get(origin);
     if (pool) return pool;
     // No time limits: an event stream or a long poll may stay quiet for as long as it likes.
-    const created = new Pool(`http://127.0.0.1:${port}`, { headersTimeout: 0, bodyTimeout: 0 });
+    const created = new Pool(origin, { headersTimeout: 0, bodyTimeout: 0 });
     // Generations come and go: a pool with no connection and no request left (idle, or its worker gone) is
     // dropped.
     const prune = () => {
-      if (created.stats.connected === 0 && created.stats.size === 0 && this.pools.get(port) === created) {
-        this.pools.delete(port);
+      if (created.stats.connected === 0 && created.stats.size === 0 && this.pools.get(origin) === created) {
+        this.pools.delete(origin);
         void created.close();
       }
     };
     created.on('disconnect', prune).on('connectionError', prune);
-    this.pools.set(port, (pool = created));
+    this.pools.set(origin, (pool = created));
     return pool;
   }
 
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, ctx: ProxyContext): void {
     (req as WithContext)[CONTEXT] = ctx;
-    this.wsProxy.ws(req, socket, head, { target: { host: '127.0.0.1', port: ctx.workerPort } });
+    this.wsProxy.ws(req, socket, head, { target: { host: ctx.workerAddress, port: ctx.workerPort } });
   }
 
   /** Writes the answer's head and returns where its body goes. */

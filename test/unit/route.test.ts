@@ -14,9 +14,9 @@ const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefo
 const EDGE =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0';
 
-/** Generations 1 and 2 exist; 1 drains, 2 is live, 3 stopped. */
+/** Generations 1 and 2 exist; 1 drains, 2 is live, 3 stopped, 4 starting. */
 const RUNNING = new Set([1, 2]);
-const KNOWN = new Set([1, 2, 3]);
+const KNOWN = new Set([1, 2, 3, 4]);
 
 function input(host: string, over: Partial<RouteInput> = {}): RouteInput {
   return {
@@ -30,6 +30,7 @@ function input(host: string, over: Partial<RouteInput> = {}): RouteInput {
     affinity: 'tab',
     live: 2,
     isRunning: (n) => RUNNING.has(n),
+    isPending: (n) => n === 4,
     isKnown: (n) => KNOWN.has(n),
     closedTo: () => false,
     ...over,
@@ -123,6 +124,15 @@ describe('route with tab affinity', () => {
       kind: 'gone',
       generation: 42,
       known: false,
+      page: false,
+    });
+  });
+
+  test('a generation that is not live yet is pending, never gone', () => {
+    assert.deepEqual(route(input('g4.localhost:8080')), { kind: 'pending', generation: 4, page: true });
+    assert.deepEqual(route(input('g4.localhost:8080', { ...api, live: null })), {
+      kind: 'pending',
+      generation: 4,
       page: false,
     });
   });

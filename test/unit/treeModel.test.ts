@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
+import { hasWorker, isRunning } from '../../gateway/protocol/states';
 import type {
   GatewayState,
   GenerationInfo,
@@ -25,18 +26,18 @@ const NOW = Date.parse('2026-01-10T12:00:00Z');
 const ago = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();
 
 function generation(id: number, state: GenerationState, extra: Partial<GenerationInfo> = {}): GenerationInfo {
-  const running = state === 'starting' || state === 'live' || state === 'draining';
+  const worker = hasWorker(state);
   return {
     id,
     state,
-    pid: running ? 1000 + id : null,
-    port: running ? 40000 + id : null,
+    pid: worker ? 1000 + id : null,
+    port: worker ? 40000 + id : null,
     sessions: 0,
     tabs: 0,
     inflight: 0,
     createdAt: ago(600),
-    readyAt: running ? ago(590) : null,
-    stoppedAt: running || state === 'building' ? null : ago(10),
+    readyAt: isRunning(state) ? ago(590) : null,
+    stoppedAt: worker || state === 'building' ? null : ago(10),
     exitCode: null,
     reason: null,
     ...extra,
@@ -97,18 +98,12 @@ describe('rootNodes', () => {
       nodes.map((n) => [n.label, n.description, n.icon.id, n.contextValue, n.collapsible]),
       [
         ['generation 4', 'building', 'loading~spin', 'generation.building', 'none'],
-        [
-          'generation 3',
-          'live · 2 sessions · 3 tabs',
-          'circle-filled',
-          'generation.live.running',
-          'expanded',
-        ],
+        ['generation 3', 'live · 2 sessions · 3 tabs', 'circle-filled', 'generation.live', 'expanded'],
         [
           'generation 2',
           'draining · 1 session · 0 tabs · 1 request',
           'history',
-          'generation.draining.running',
+          'generation.draining',
           'expanded',
         ],
         ['generation 1', 'stopped · no sessions left', 'circle-slash', 'generation.stopped', 'none'],
@@ -257,9 +252,11 @@ test('busyGenerations lists building and starting generations of every gateway, 
   ]);
 });
 
+// A starting generation takes no traffic yet: it is not running (the gateway's meaning), so no counts.
 test('generationDescription leaves counts out while nothing runs', () => {
   assert.equal(generationDescription(generation(1, 'building')), 'building');
-  assert.equal(generationDescription(generation(1, 'starting')), 'starting · 0 sessions · 0 tabs');
+  assert.equal(generationDescription(generation(1, 'starting')), 'starting');
+  assert.equal(generationDescription(generation(1, 'draining')), 'draining · 0 sessions · 0 tabs');
 });
 
 test('browserName', () => {

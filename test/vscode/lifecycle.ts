@@ -40,7 +40,7 @@ export async function lifecycle(): Promise<void> {
     let nodes = await api.treeNodes();
     const live = generationNode(nodes, 1);
     assert.equal(live.description, 'live · 0 sessions · 0 tabs');
-    assert.equal(live.contextValue, 'generation.live.running');
+    assert.equal(live.contextValue, 'generation.live');
     const g1 = generation(api.snapshots()[0], 1);
     assert.ok(g1?.pid && g1.port);
     const worker = nodes.find((n) => n.kind === 'worker' && n.generation === 1);
@@ -79,8 +79,8 @@ export async function lifecycle(): Promise<void> {
     assert.deepEqual(
       nodes.filter((n) => n.kind === 'generation').map((n) => [n.label, n.description, n.contextValue]),
       [
-        ['generation 2', 'live · 0 sessions · 0 tabs', 'generation.live.running'],
-        ['generation 1', 'draining · 1 session · 0 tabs', 'generation.draining.running'],
+        ['generation 2', 'live · 0 sessions · 0 tabs', 'generation.live'],
+        ['generation 1', 'draining · 1 session · 0 tabs', 'generation.draining'],
       ],
     );
     await checkWorkbench();
