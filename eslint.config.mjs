@@ -4,8 +4,11 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'out/', '**/.baton/', '.vscode-test/', 'examples/**/node_modules/'] },
   ...tseslint.configs.recommended,
-  // The demo apps are plain CommonJS user code.
-  { files: ['examples/**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  // The demo apps and the init fixtures are plain CommonJS user code.
+  {
+    files: ['examples/**/*.js', 'test/fixtures/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

@@ -92,8 +92,9 @@ export function registerCommands(gateways: Gateways, logs: GatewayLogs): vscode.
         'every workspace folder has a baton.json already.',
       );
       if (!entry) return;
-      const file = await writeInitConfig(entry.path);
+      const { file, warnings } = await writeInitConfig(entry.path);
       await vscode.window.showTextDocument(vscode.Uri.file(file));
+      for (const warning of warnings) void vscode.window.showWarningMessage(`Baton: ${warning}`);
     },
   };
 

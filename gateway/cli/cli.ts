@@ -180,8 +180,9 @@ async function main(argv: string[]): Promise<void> {
     case 'up':
       return up(args);
     case 'init': {
-      const file = await writeInitConfig(dirArg(args));
-      process.stdout.write(`wrote ${file} — check "start" and "watch", then run "baton up"\n`);
+      const { file, warnings } = await writeInitConfig(dirArg(args));
+      for (const warning of warnings) process.stderr.write(`baton: note: ${warning}\n`);
+      process.stdout.write(`wrote ${file} — check "start", "watch" and "shared", then run "baton up"\n`);
       return;
     }
     case 'deploy': {
