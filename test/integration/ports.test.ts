@@ -13,9 +13,9 @@ import {
   RunningGateway,
   openSocket,
   closeSocket,
-  waitFor,
   writeApp,
 } from '../support/gateway';
+import { gatedAppWithStartingGeneration, type GatedApp } from '../support/gatedApp';
 
 const EXPRESS_APP = `const express = require('express');
 const app = express();
@@ -158,30 +158,11 @@ server.listen(Number(process.env.PORT), '::1');
 });
 
 describe('a generation that is still starting', () => {
+  let app: GatedApp;
   let gw: RunningGateway;
-  let gate: string;
   before(async () => {
-    // Each generation listens once its gate file exists: the test decides when generation 2 is ready.
-    const server = `const fs = require('node:fs');
-const gate = process.env.GATE + '.' + process.env.BATON_GENERATION;
-const server = require('node:http').createServer((req, res) => {
-  res.writeHead(200, { 'Content-Type': 'text/html' });
-  res.end('<!doctype html><html><head><title>gated</title></head><body>gated ' + process.env.BATON_GENERATION + '</body></html>');
-});
-const timer = setInterval(() => { if (fs.existsSync(gate)) { clearInterval(timer); server.listen(Number(process.env.PORT), '127.0.0.1'); } }, 50);
-console.log('waiting for ' + gate);
-`;
-    const dir = writeApp({ 'server.js': server }, { start: 'node server.js' });
-    gate = path.join(dir, '.gate');
-    const config = JSON.parse(fs.readFileSync(path.join(dir, 'baton.json'), 'utf8'));
-    fs.writeFileSync(path.join(dir, 'baton.json'), JSON.stringify({ ...config, env: { GATE: gate } }));
-    fs.writeFileSync(`${gate}.1`, '');
-    gw = await RunningGateway.start(dir, ['--no-watch']);
-    await gw.client!.deploy();
-    await gw.waitState('gen 2 starting', (s) => s.generations[1]?.state === 'starting', 30_000);
-    await waitFor('gen 2 waiting for its gate', async () =>
-      (await gw.client!.logs(2)).includes('waiting for'),
-    );
+    app = await gatedAppWithStartingGeneration();
+    gw = app.gw;
   });
   after(() => gw.dispose());
 
@@ -209,7 +190,7 @@ console.log('waiting for ' + gate);
   });
 
   it('serves the page once it is live', async () => {
-    fs.writeFileSync(`${gate}.2`, '');
+    app.open(2);
     await gw.waitState('gen 2 live', (s) => s.live === 2, 30_000);
     const live = await request(gw.port, { host: gw.host(2), path: '/__baton/live' });
     assert.deepEqual(JSON.parse(live.body), { live: 2, state: 'live' });
