@@ -2,6 +2,7 @@
 // Chromium, see test/vscode/run.mjs) against a throw-away copy of examples/shop.
 //   --vsix               test the packaged baton-<version>.vsix instead of the development folder
 //   --update-screenshot  copy the suite's sidebar screenshot to media/screenshot-sidebar.png (README)
+//   --built              dist/ and out/ are fresh already (npm test builds once for every suite)
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -18,7 +19,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values: options } = parseArgs({
-  options: { vsix: { type: 'boolean' }, 'update-screenshot': { type: 'boolean' } },
+  options: {
+    vsix: { type: 'boolean' },
+    'update-screenshot': { type: 'boolean' },
+    built: { type: 'boolean' },
+  },
 });
 const root = path.resolve(import.meta.dirname, '..');
 const started = Date.now();
@@ -30,11 +35,13 @@ const step = (name, fn) => {
 };
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
-step('build', () => run(process.execPath, ['scripts/build.mjs']));
-step('compile', () => run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']));
+if (!options.built) {
+  step('build', () => run(process.execPath, ['scripts/build.mjs']));
+  step('compile', () => run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']));
+}
 const target = options.vsix
   ? step('package', () => {
-      run(process.execPath, ['scripts/package.mjs']);
+      run(process.execPath, ['scripts/package.mjs', '--built']);
       const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
       return ['--vsix', path.join(root, `baton-${version}.vsix`)];
     })

@@ -1,6 +1,7 @@
 // The `baton` command (DESIGN.md, "CLI"): `up` runs the gateway in the foreground; the other commands talk
 // to the running gateway of a folder through the control API. Errors are one line and a non-zero exit.
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
 import { ConfigError, loadConfig } from '../config/config';
 import { ControlClient, ControlError, readGatewayFile } from '../protocol/controlClient';
@@ -28,23 +29,33 @@ class UsageError extends Error {}
 interface Args {
   command: string;
   positional: string[];
-  flags: Map<string, string | true>;
+  flags: ReturnType<typeof parseCommandLine>['values'];
 }
 
-function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg.startsWith('--')) {
-      const [name, value] = arg.slice(2).split('=', 2);
-      if (value !== undefined) flags.set(name, value);
-      else if (name === 'port') flags.set(name, argv[++i] ?? '');
-      else flags.set(name, true);
-    } else if (arg === '-h') flags.set('help', true);
-    else positional.push(arg);
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      'no-watch': { type: 'boolean' },
+      managed: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+}
+
+function readArgs(argv: string[]): Args {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see "baton help")`);
   }
-  return { command: positional.shift() ?? 'help', positional, flags };
+  const positional = [...parsed.positionals];
+  return { command: positional.shift() ?? 'help', positional, flags: parsed.values };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -102,6 +113,12 @@ function dirArg(args: Args): string {
 }
 
 async function up(args: Args): Promise<void> {
+  // Workers are stopped through process groups and found through /proc or ps: Windows has neither, and a
+  // gateway there would leave every worker behind.
+  if (process.platform === 'win32')
+    throw new GatewayStartError(
+      'Windows is not supported yet: run Baton in WSL, a dev container or a Linux/macOS machine',
+    );
   const dir = dirArg(args);
   const config = loadConfig(dir);
   const existing = readGatewayFile(dir);
@@ -111,8 +128,8 @@ async function up(args: Args): Promise<void> {
     );
   }
   let port: number | undefined;
-  if (args.flags.has('port')) {
-    port = Number(args.flags.get('port'));
+  if (args.flags.port !== undefined) {
+    port = Number(args.flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError('--port needs a number from 0 to 65535');
   }
@@ -122,8 +139,8 @@ async function up(args: Args): Promise<void> {
     root: dir,
     config,
     port,
-    managed: args.flags.has('managed'),
-    watch: !args.flags.has('no-watch'),
+    managed: args.flags.managed === true,
+    watch: !args.flags['no-watch'],
     onTransition: (gen: Generation, _from, to: GenerationState) => {
       const since = Date.now() - (started.get(gen.id) ?? gen.createdAt);
       const label = `gen ${gen.id}`.padEnd(7);
@@ -144,6 +161,7 @@ async function up(args: Args): Promise<void> {
         `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
       ),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
+    onWarning: (message) => print(`baton    warning: ${message}`),
   });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -158,6 +176,13 @@ async function up(args: Args): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // A bug must not take every worker and session down with it: report it and keep serving.
+  process.on('uncaughtException', (err) =>
+    print(`baton    internal error (please report it): ${err.stack ?? err}`),
+  );
+  process.on('unhandledRejection', (err) =>
+    print(`baton    internal error (please report it): ${(err as Error)?.stack ?? err}`),
+  );
   await gateway.start();
   print(`baton    gateway for ${dir}`);
   print(`baton    open ${gateway.url}  (control: "baton status", Ctrl-C stops every worker)`);
@@ -167,12 +192,12 @@ async function up(args: Args): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  if (args.flags.has('version') || args.command === 'version') {
+  const args = readArgs(argv);
+  if (args.flags.version || args.command === 'version') {
     process.stdout.write(`${version}\n`);
     return;
   }
-  if (args.flags.has('help') || args.command === 'help') {
+  if (args.flags.help || args.command === 'help') {
     process.stdout.write(USAGE);
     return;
   }
@@ -192,9 +217,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'status': {
       const state = await clientFor(dirArg(args)).state();
-      process.stdout.write(
-        args.flags.has('json') ? JSON.stringify(state, null, 2) + '\n' : formatStatus(state),
-      );
+      process.stdout.write(args.flags.json ? JSON.stringify(state, null, 2) + '\n' : formatStatus(state));
       return;
     }
     case 'kill': {

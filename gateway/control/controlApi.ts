@@ -1,10 +1,13 @@
 // The control API under `/__baton/api/` (DESIGN.md, "Control API"), for the extension and the CLI.
 import type * as http from 'node:http';
 import { send, sendJson } from '../http/pages';
+import type { GatewayParts } from '../parts';
 import type { GatewayState } from '../protocol/types';
+import { authorized } from './auth';
 
 export interface ControlTarget {
   state(): GatewayState;
+  exists(id: number): boolean;
   deploy(): number;
   kill(id: number): Promise<void>;
   promote(id: number): void;
@@ -15,8 +18,25 @@ export interface ControlTarget {
 
 const GENERATION_ROUTE = /^\/generations\/(\d{1,9})\/(kill|promote|logs)$/;
 
+/** The control API's door: no browser (any `Origin`), and the gateway's token. */
+export function controlRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  pathname: string,
+  query: URLSearchParams,
+  parts: GatewayParts,
+): void {
+  if (req.headers.origin) return sendJson(res, 403, { error: 'the control API does not answer browsers' });
+  if (!authorized(req.headers.authorization, parts.token)) {
+    return sendJson(res, 401, {
+      error: 'missing or wrong token: send "Authorization: Bearer <token from .baton/gateway.json>"',
+    });
+  }
+  void handleControl(req, res, pathname.slice('/__baton/api'.length), query, parts.control);
+}
+
 /** Answers one authorized call; `route` is the path after `/__baton/api`. */
-export async function handleControl(
+async function handleControl(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   route: string,
@@ -60,7 +80,7 @@ export async function handleControl(
         if (text === null) sendJson(res, 404, { error: `there is no generation ${id}` });
         else send(res, 200, 'text/plain; charset=utf-8', text);
       } else if (expect('POST')) {
-        if (!target.state().generations.some((g) => g.id === id)) {
+        if (!target.exists(id)) {
           return sendJson(res, 404, { error: `there is no generation ${id}` });
         }
         if (action === 'kill') await target.kill(id);

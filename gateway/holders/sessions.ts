@@ -45,10 +45,6 @@ export class SessionStore {
     private readonly onEnd: (session: Session, reason: SessionEnd) => void,
   ) {}
 
-  get(generation: number, sid: string): Session | undefined {
-    return this.byKey.get(`${generation}:${sid}`);
-  }
-
   /** The session of this cookie on this generation, created when the generation may take new sessions. */
   touch(generation: Generation, sid: string, userAgent: string | undefined): Session | undefined {
     const key = `${generation.id}:${sid}`;

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { onPong, startHeartbeat } from './heartbeat';
 import type { Generation } from '../lifecycle/generation';
+import type { Release } from './holds';
 import type { Session } from './sessions';
 import type { TabMessage } from '../protocol/types';
 
@@ -25,8 +26,8 @@ export class TabChannel {
 
   constructor(
     private readonly live: () => number | null,
-    private readonly opened: (tab: Tab) => void,
-    private readonly closed: (tab: Tab) => void,
+    /** Takes the tab's hold on its generation and session; the release runs when the tab closes. */
+    private readonly hold: (generation: Generation, session: Session | undefined) => Release,
   ) {
     // Browsers answer pings by themselves: a tab that stops answering (a frozen laptop lid) is closed.
     this.heartbeat = startHeartbeat(() => this.tabs, 30_000);
@@ -54,10 +55,11 @@ export class TabChannel {
       onPong(tab);
       ws.on('message', () => undefined); // the client sends nothing that matters; maxPayload bounds it
       ws.on('error', () => ws.terminate());
+      const release = this.hold(generation, session);
       ws.on('close', () => {
-        if (this.tabs.delete(tab)) this.closed(tab);
+        this.tabs.delete(tab);
+        release();
       });
-      this.opened(tab);
       this.tell(tab);
     });
   }

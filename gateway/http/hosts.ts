@@ -44,3 +44,24 @@ export function isAllowedHost(hostname: string, allowedHosts: readonly string[])
 export function generationHost(generation: number, port: string | number | null): string {
   return port ? `g${generation}.localhost:${port}` : `g${generation}.localhost`;
 }
+
+export interface HostRefusal {
+  status: 400 | 403;
+  message: string;
+}
+
+/** The first gate of every request and upgrade: a well-formed, allowed Host (DNS rebinding), or why not. */
+export function checkHost(
+  header: string | undefined,
+  allowedHosts: readonly string[],
+): ParsedHost | HostRefusal {
+  const host = parseHost(header);
+  if (!host) return { status: 400, message: 'Bad Request: missing or malformed Host header' };
+  if (!isAllowedHost(host.hostname, allowedHosts)) {
+    return {
+      status: 403,
+      message: `Forbidden: Host "${host.hostname}" is not allowed. If you reach this gateway through that name, add it to "allowedHosts" in baton.json.`,
+    };
+  }
+  return host;
+}

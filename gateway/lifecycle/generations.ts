@@ -14,8 +14,8 @@ import type { GenerationState } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
 
 export interface LifecycleHooks {
-  /** Something about a generation changed; `urgent` for state changes (counts are throttled). */
-  changed(urgent: boolean): void;
+  /** A generation's lifecycle state, port or liveness changed. */
+  stateChanged(): void;
   /** A generation moved from one lifecycle state to another (null: it was just created). */
   transition(generation: Generation, from: GenerationState | null, to: GenerationState): void;
   /** A generation's output grew. */
@@ -26,6 +26,17 @@ export interface LifecycleHooks {
   /** A generation became live or stopped running (tabs are told). */
   liveChanged(): void;
   stopped(generation: Generation): void;
+}
+
+/**
+ * The gateway's environment as builds and workers inherit it, less what only the gateway's own launch needed:
+ * the editor starts the gateway with Electron's binary as Node (`ELECTRON_RUN_AS_NODE`), which would make
+ * every Electron-based tool in a build run as plain Node.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  return env;
 }
 
 /** How many stopped, failed or crashed generations the state keeps listing. */
@@ -58,11 +69,6 @@ export class Generations {
     return [...this.byId.values()];
   }
 
-  /** Whether a build or start is under way (file changes then coalesce). */
-  get busy(): boolean {
-    return this.deploying !== null;
-  }
-
   /** Starts a deploy, or coalesces into the one follow-up of the deploy under way. Returns its id. */
   deploy(): number {
     if (this.shuttingDown) throw new Error('the gateway is shutting down');
@@ -88,7 +94,7 @@ export class Generations {
     const from = gen.state;
     gen.state = state;
     this.hooks.transition(gen, from, state);
-    this.hooks.changed(true);
+    this.hooks.stateChanged();
   }
 
   private log(gen: Generation, text: string): void {
@@ -100,8 +106,8 @@ export class Generations {
     const gen = new Generation(id);
     this.byId.set(id, gen);
     this.hooks.transition(gen, null, 'building');
-    this.hooks.changed(true);
-    const env = { ...process.env, ...this.config.env, BATON_GENERATION: String(id) };
+    this.hooks.stateChanged();
+    const env = { ...inheritedEnv(), ...this.config.env, BATON_GENERATION: String(id) };
     try {
       if (this.config.build) {
         this.log(gen, `$ ${this.config.build}\n`);
@@ -163,7 +169,7 @@ export class Generations {
   private async start(gen: Generation, env: NodeJS.ProcessEnv): Promise<void> {
     this.setState(gen, 'starting');
     gen.port = await freePort();
-    this.hooks.changed(true);
+    this.hooks.stateChanged();
     this.log(gen, `$ ${this.config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
     const child = runCommand(
       this.config.start,
@@ -253,7 +259,7 @@ export class Generations {
     this.live = gen;
     if (previous && previous !== gen && previous.running) this.drain(previous);
     this.hooks.liveChanged();
-    this.hooks.changed(true);
+    this.hooks.stateChanged();
   }
 
   private drain(gen: Generation): void {
@@ -288,19 +294,26 @@ export class Generations {
     if (gen.stopping) return gen.stopping;
     gen.halted = true;
     if (this.live === gen) this.live = null;
-    this.hooks.changed(true);
+    this.hooks.stateChanged();
     this.hooks.liveChanged();
+    // Never rejects: a failure to signal a process or remove a folder is logged, and the stop goes on.
     gen.stopping = (async () => {
-      if (gen.child?.pid) await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`);
+      if (gen.child?.pid) {
+        await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`).catch((err: Error) =>
+          this.log(gen, `[baton] could not stop every process of generation ${gen.id}: ${err.message}\n`),
+        );
+      }
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);
       this.hooks.stopped(gen);
       this.forgetOldest();
       if (gen.snapshot) {
         if (gen.snapshot === this.lastSnapshot) this.lastSnapshot = null;
-        await removeSnapshot(gen.snapshot.dir);
+        await removeSnapshot(gen.snapshot.dir).catch((err: Error) =>
+          this.log(gen, `[baton] could not remove the snapshot ${gen.snapshot!.dir}: ${err.message}\n`),
+        );
       }
-      this.hooks.changed(true);
+      this.hooks.stateChanged();
     })();
     return gen.stopping;
   }
@@ -337,6 +350,6 @@ export class Generations {
       }),
     );
     if (this.deploying) await this.deploying.catch(() => undefined);
-    await removeSnapshot(this.snapshotDir);
+    await removeSnapshot(this.snapshotDir).catch(() => undefined); // the watchdog removes it too
   }
 }

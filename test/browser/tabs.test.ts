@@ -237,8 +237,7 @@ describe('tabs across a deploy, in Chromium', () => {
     const closedAt = Date.now();
     await tabA.close();
     await waitCounts(gw, 1, 'no tab left', (c) => c.tabs === 0, 1000);
-    const budget = (GRACE_SECONDS + 2) * 1000 - (Date.now() - closedAt);
-    await waitCounts(gw, 1, 'stopped, its worker gone', (c) => c.state === 'stopped' && c.exited, budget);
+    await waitCounts(gw, 1, 'stopped, its worker gone', (c) => c.state === 'stopped' && c.exited, 30_000);
     const elapsed = Date.now() - closedAt;
     assert.ok(
       elapsed >= GRACE_SECONDS * 1000,

@@ -34,6 +34,7 @@ describe('failed builds, failed starts and crashes', () => {
   let tag: string;
   const touch = (name: string) => fs.writeFileSync(path.join(dir, name), '');
   const remove = (name: string) => fs.rmSync(path.join(dir, name));
+  let killedWhileBuilding = 0;
 
   before(async () => {
     ({ dir, tag } = tinyApp({
@@ -119,9 +120,10 @@ describe('failed builds, failed starts and crashes', () => {
     assert.deepEqual(more, [{ id: 6 }, { id: 6 }, { id: 6 }]);
     const state = await gw.waitState('gen 6 live', (s) => s.live === 6, 30_000);
     assert.notEqual(state.generations.find((g) => g.id === 5)?.readyAt, null, 'gen 5 became live first');
-    await sleep(300);
+    // A second follow-up would have been created in the same tick as gen 6's deploy ended, before any state
+    // that shows gen 6 live went out.
     assert.deepEqual(
-      (await gw.state()).generations.map((g) => g.id),
+      state.generations.map((g) => g.id),
       [1, 2, 3, 4, 5, 6],
       'no generation beyond the one follow-up',
     );
@@ -151,15 +153,25 @@ describe('failed builds, failed starts and crashes', () => {
     assert.equal(state.generations[id - 1].state, 'stopped');
     assert.equal(state.generations[id - 1].reason, 'killed on request');
     assert.equal(state.live, 6);
-    await waitFor('the build stopped', () => building().length === 0, 3000);
-    await sleep(300);
-    assert.equal((await gw.generation(id))?.state, 'stopped', 'it never starts afterwards');
+    await waitFor('the build stopped', () => building().length === 0, 10_000);
+    killedWhileBuilding = id;
   });
 
   it('kill N stops a generation that is still starting, and its worker', async () => {
     touch('hang');
     const { id } = await gw.client!.deploy();
-    await gw.waitState('starting', (s) => s.generations[id - 1]?.state === 'starting', 20_000);
+    const starting = await gw.waitState(
+      'starting',
+      (s) => s.generations[id - 1]?.state === 'starting',
+      20_000,
+    );
+    // Deploys run one at a time: this one started only after the previous one, killed during its build, ended.
+    const killed = starting.generations[killedWhileBuilding - 1];
+    assert.deepEqual(
+      [killed.state, killed.pid],
+      ['stopped', null],
+      'a generation killed while building never starts',
+    );
     remove('hang');
     await gw.client!.kill(id);
     const state = await gw.state();
@@ -168,7 +180,7 @@ describe('failed builds, failed starts and crashes', () => {
     await waitFor(
       'the worker stopped',
       () => taggedProcesses(`BATON_TEST_TAG=${tag}`, `BATON_GENERATION=${id}`).length === 0,
-      3000,
+      10_000,
     );
   });
 });
@@ -229,11 +241,11 @@ describe('"retireAfterSeconds"', () => {
   it('stops a draining generation that still has a session once it has drained that long', async () => {
     await sessionOn(gw, 1);
     await gw.client!.deploy();
-    const state = await gw.waitState('gen 1 stopped', (s) => s.generations[0].state === 'stopped', 10_000);
+    const state = await gw.waitState('gen 1 stopped', (s) => s.generations[0].state === 'stopped', 30_000);
     const gen1 = state.generations[0];
     assert.equal(gen1.reason, 'retired after 1 s of draining');
     const drained = Date.parse(gen1.stoppedAt!) - Date.parse(state.generations[1].readyAt!);
-    assert.ok(drained >= 950 && drained < 2500, `drained for ${drained} ms`);
+    assert.ok(drained >= 950, `retired after ${drained} ms of draining, not before 1 s`);
   });
 });
 
@@ -250,20 +262,15 @@ describe('session expiry', () => {
   it('ends an idle session after idleTimeoutSeconds, which drains its generation', async () => {
     const beforeLast = Date.now();
     await sessionOn(gw, 1);
-    const afterLast = Date.now();
     await gw.client!.deploy();
     await gw.waitState('gen 2 live', (s) => s.live === 2, 20_000);
     assert.equal((await gw.generation(1))?.state, 'draining');
-    const state = await gw.waitState('gen 1 stopped', (s) => s.generations[0].state === 'stopped', 10_000);
+    const state = await gw.waitState('gen 1 stopped', (s) => s.generations[0].state === 'stopped', 30_000);
     const stoppedAt = Date.parse(state.generations[0].stoppedAt!);
-    // 2 s of idleness, then stopped within about a second (1.5 s allowed).
+    assert.equal(state.generations[0].reason, 'drained: its last session, tab and request are gone');
     assert.ok(
       stoppedAt - beforeLast >= 2000,
-      `stopped ${stoppedAt - beforeLast} ms after the last request began`,
-    );
-    assert.ok(
-      stoppedAt - afterLast < 3500,
-      `stopped ${stoppedAt - afterLast} ms after the last request ended`,
+      `stopped ${stoppedAt - beforeLast} ms after the last request began, not before idleTimeoutSeconds`,
     );
     assert.deepEqual(
       state.sessions.filter((s) => s.generation === 1),
@@ -283,18 +290,31 @@ describe('session expiry', () => {
       (s) => s.sessions.find((x) => x.generation === 2)?.tabs === 1,
     );
     assert.equal(held.generations[1].tabs, 1);
+    // A second browser on generation 2, used after the first one's last request and without a tab: once its
+    // session has expired, the first one has been idle longer than idleTimeoutSeconds too.
+    const witness = await sessionOn(gw, 2);
 
     await gw.client!.deploy();
     await gw.waitState('gen 3 live', (s) => s.live === 3, 20_000);
     assert.deepEqual(await tab.message<{ live: number }>((m) => m.live === 3), { generation: 2, live: 3 });
-    await sleep(2500); // longer than idleTimeoutSeconds: the open tab keeps the session
-    assert.equal((await gw.generation(2))?.state, 'draining');
+    const witnessId = `2-${witness.cookie('baton_sid')!.slice(0, 8)}`;
+    const mine = `2-${browser.cookie('baton_sid')!.slice(0, 8)}`;
+    const expired = await gw.waitState(
+      'the tabless session expired',
+      (s) => !s.sessions.some((x) => x.id === witnessId),
+      30_000,
+    );
+    assert.ok(
+      expired.sessions.some((x) => x.id === mine),
+      'the open tab keeps its session past the idle timeout',
+    );
+    assert.equal(expired.generations[1].state, 'draining');
 
     const t0 = Date.now();
     await closeSocket(tab.ws);
-    await gw.waitState('gen 2 stopped', (s) => s.generations[1].state === 'stopped', 5000);
-    const after = Date.now() - t0;
-    assert.ok(after >= 250 && after < 1800, `stopped ${after} ms after the tab closed`);
+    const stopped = await gw.waitState('gen 2 stopped', (s) => s.generations[1].state === 'stopped', 30_000);
+    const after = Date.parse(stopped.generations[1].stoppedAt!) - t0;
+    assert.ok(after >= 250, `stopped ${after} ms after the tab closed, not before tabGraceSeconds`);
   });
 });
 
@@ -324,11 +344,11 @@ describe('snapshots and deploy on save', () => {
     await sessionOn(gw, 1);
 
     fs.writeFileSync(path.join(dir, 'debug.log'), 'ignored\n');
-    await sleep(600); // well past the watcher's debounce
-    assert.equal((await gw.state()).generations.length, 1, 'an ignored file does not deploy');
-
     fs.writeFileSync(path.join(dir, 'version.txt'), 'two\n');
     await gw.waitState('gen 2 live after the save', (s) => s.live === 2, 20_000);
+    // Had the ignored file counted, it would be named in the deploy's change line, or have deployed gen 2 alone.
+    assert.match(gw.output, /change +version\.txt → gen 2\n/);
+    assert.doesNotMatch(gw.output, /debug\.log/);
     const second = await info(2);
     assert.equal(second.version, 'two');
     assert.equal((await info(1)).version, 'one', 'generation 1 still serves what it started with');

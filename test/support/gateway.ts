@@ -1,5 +1,6 @@
 // Test support: runs the real `baton up` (dist/cli.js) on a temporary copy of an app and talks to it the way
 // a browser or client would: connecting to 127.0.0.1 with the Host header it would send.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -468,4 +469,14 @@ export function connectionsTo(port: number): number {
     }
   }
   return count;
+}
+
+/**
+ * Asserts that draining generation N has not begun to stop. Call it once a state shows the live change that
+ * made N drain: the gateway checks a generation's holders in the same tick as that change and logs a stop at
+ * once, so a wrong stop is already visible here, without waiting to see whether one comes.
+ */
+export async function assertNotStopping(gw: RunningGateway, id: number): Promise<void> {
+  assert.doesNotMatch(await gw.client!.logs(id), /\[baton\] stopping generation/);
+  assert.equal((await gw.generation(id))?.state, 'draining');
 }
