@@ -16,8 +16,9 @@ import { EventsChannel } from './control/events';
 import type { Generation } from './lifecycle/generation';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
 import { Generations } from './lifecycle/generations';
-import { generationHost, isAllowedHost, parseHost, type ParsedHost } from './http/hosts';
+import { isAllowedHost, parseHost, type ParsedHost } from './http/hosts';
 import { gonePage, send, sendJson, unavailablePage } from './http/pages';
+import { Moves } from './http/move';
 import { WorkerProxy } from './proxy/proxy';
 import { isNavigation, route, type RouteInput } from './http/route';
 import { SessionStore, type Session } from './holders/sessions';
@@ -54,6 +55,7 @@ export class Gateway {
   private readonly sessions: SessionStore;
   private readonly proxy: WorkerProxy;
   private readonly tabs: TabChannel;
+  private readonly moves: Moves;
   private readonly events: EventsChannel;
   private readonly config: BatonConfig;
   private watcher: ChangeWatcher | null = null;
@@ -87,7 +89,13 @@ export class Gateway {
       () => this.generations.live?.id ?? null,
       (tab) => this.tabOpened(tab),
       (tab) => this.tabClosed(tab),
+      this.config.follow,
     );
+    this.moves = new Moves({
+      affinity: this.config.affinity,
+      live: () => this.generations.live?.id ?? null,
+      stateOf: (n) => this.generations.get(n)?.state ?? null,
+    });
     this.events = new EventsChannel(() => this.state());
     this.server = http.createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 0, headersTimeout: 20_000 });
     this.server.keepAliveTimeout = 30_000;
@@ -255,7 +263,7 @@ export class Gateway {
     const url = req.url ?? '/';
     if (!url.startsWith('/'))
       return send(res, 400, 'text/plain; charset=utf-8', 'Bad Request: the path must start with "/"\n');
-    if (url.startsWith('/__baton/')) return this.internal(req, res, url);
+    if (url.startsWith('/__baton/')) return this.internal(req, res, url, host);
 
     const sid = readCookie(req.headers.cookie, SID_COOKIE);
     const decision = route(this.routeInput(req, host, sid));
@@ -266,7 +274,7 @@ export class Gateway {
       case 'unavailable':
         return this.unavailable(res, decision.page);
       case 'gone':
-        return this.gone(res, host, decision.generation, decision.known, decision.page);
+        return this.gone(res, decision.generation, decision.known, decision.page);
       case 'proxy':
         return this.forward(req, res, this.generations.get(decision.generation)!, sid, decision.pin);
     }
@@ -344,20 +352,18 @@ export class Gateway {
       });
   }
 
-  private gone(res: http.ServerResponse, host: ParsedHost, id: number, known: boolean, page: boolean): void {
+  private gone(res: http.ServerResponse, id: number, known: boolean, page: boolean): void {
     const gen = this.generations.get(id);
     const why = !known
       ? `There is no generation ${id} in this gateway run.`
       : `Generation ${id} is ${gen!.state}${gen!.reason ? `: ${gen!.reason}` : ''}.`;
-    const live = this.generations.live;
-    const liveUrl = live ? `http://${generationHost(live.id, host.port)}/` : null;
-    if (page) send(res, 410, 'text/html; charset=utf-8', gonePage(id, why, liveUrl));
-    else
-      sendJson(res, 410, { error: why, generation: id, state: gen?.state ?? null, live: live?.id ?? null });
+    const live = this.generations.live?.id ?? null;
+    if (page) send(res, 410, 'text/html; charset=utf-8', gonePage(id, why));
+    else sendJson(res, 410, { error: why, generation: id, state: gen?.state ?? null, live });
   }
 
   /** The gateway's own routes under `/__baton/`. */
-  private internal(req: http.IncomingMessage, res: http.ServerResponse, url: string): void {
+  private internal(req: http.IncomingMessage, res: http.ServerResponse, url: string, host: ParsedHost): void {
     const parsed = new URL(url, 'http://gateway');
     const pathname = parsed.pathname;
     if (pathname === '/__baton/client.js') {
@@ -371,6 +377,7 @@ export class Gateway {
       });
       return void res.end(req.method === 'HEAD' ? undefined : this.clientScript);
     }
+    if (pathname === '/__baton/move') return this.moves.handle(req, res, host, parsed.searchParams);
     if (pathname === '/__baton/live') return sendJson(res, 200, { live: this.generations.live?.id ?? null });
     if (pathname === '/__baton/new') {
       const target = parsed.searchParams.get('path') ?? '/';
@@ -430,6 +437,8 @@ export class Gateway {
       const origin = req.headers.origin;
       if (origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
         return refuse(403, 'Forbidden');
+      const query = new URLSearchParams(url.slice(pathname.length));
+      if (query.has('move')) return this.moves.accept(req, socket, head, host, query);
       if (decision.kind === 'gone' && decision.known) {
         return this.tabs.accept(req, socket, head, this.generations.get(decision.generation)!, undefined);
       }
@@ -465,6 +474,7 @@ export class Gateway {
     if (tab.session) {
       tab.session.tabs++;
       tab.session.tabsClosedAt = null;
+      tab.session.movedAway = false;
       this.sessions.schedule(tab.session);
     } else tab.generation.looseTabs++;
     this.changed(false);
@@ -477,6 +487,7 @@ export class Gateway {
       tab.session.lastSeen = Date.now();
       if (tab.session.tabs === 0) {
         tab.session.tabsClosedAt = Date.now();
+        tab.session.movedAway = tab.leaving;
         this.sessions.schedule(tab.session);
       }
     } else tab.generation.looseTabs--;
@@ -512,6 +523,7 @@ export class Gateway {
       this.server.close();
       await this.generations.shutdown();
       this.tabs.close();
+      this.moves.close();
       this.events.close();
       this.proxy.close();
       for (const socket of this.sockets) socket.destroy();

@@ -12,6 +12,7 @@ export interface BatonConfig {
   watch: string[];
   ignore: string[];
   affinity: Affinity;
+  follow: boolean;
   allowedHosts: string[];
   inject: boolean;
   ready: { path: string | null; timeoutSeconds: number };
@@ -32,6 +33,7 @@ export const DEFAULTS: Omit<BatonConfig, 'start'> = {
   watch: ['**'],
   ignore: [],
   affinity: 'tab',
+  follow: false,
   allowedHosts: [],
   inject: true,
   ready: { path: '/', timeoutSeconds: 30 },
@@ -107,6 +109,7 @@ const SHAPE: Record<string, Check> = {
   watch: stringList,
   ignore: stringList,
   affinity: oneOf('tab', 'session'),
+  follow: boolean,
   allowedHosts: stringList,
   inject: boolean,
   ready: object({ path: readyPath, timeoutSeconds: number(0.1, 3600) }),

@@ -7,6 +7,7 @@ import { onPong, startHeartbeat } from './heartbeat';
 import type { Generation } from '../lifecycle/generation';
 import type { Session } from './sessions';
 import type { TabMessage } from '../protocol/types';
+import { LEAVING_MESSAGE } from '../protocol/handoff';
 
 /** Close code telling the tab client that its generation is gone (it stops reconnecting). */
 export const GONE_CLOSE_CODE = 4410;
@@ -16,6 +17,8 @@ export interface Tab {
   generation: Generation;
   session: Session | undefined;
   alive: boolean;
+  /** The tab said it is moving to another generation: it will not come back when its socket closes. */
+  leaving: boolean;
 }
 
 export class TabChannel {
@@ -27,6 +30,8 @@ export class TabChannel {
     private readonly live: () => number | null,
     private readonly opened: (tab: Tab) => void,
     private readonly closed: (tab: Tab) => void,
+    /** Whether new tabs follow each new generation (baton.json `follow`); each tab may change it for itself. */
+    private readonly follow: boolean,
   ) {
     // Browsers answer pings by themselves: a tab that stops answering (a frozen laptop lid) is closed.
     this.heartbeat = startHeartbeat(() => this.tabs, 30_000);
@@ -45,14 +50,15 @@ export class TabChannel {
     session: Session | undefined,
   ): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const tab: Tab = { socket: ws, generation, session, alive: true };
+      const tab: Tab = { socket: ws, generation, session, alive: true, leaving: false };
       if (!generation.running) {
         ws.close(GONE_CLOSE_CODE, 'generation gone');
         return;
       }
       this.tabs.add(tab);
       onPong(tab);
-      ws.on('message', () => undefined); // the client sends nothing that matters; maxPayload bounds it
+      // The only message that matters; maxPayload bounds what else a page may send.
+      ws.on('message', (data) => (tab.leaving ||= data.toString() === LEAVING_MESSAGE));
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {
         if (this.tabs.delete(tab)) this.closed(tab);
@@ -63,7 +69,7 @@ export class TabChannel {
   }
 
   private tell(tab: Tab): void {
-    const message: TabMessage = { generation: tab.generation.id, live: this.live() };
+    const message: TabMessage = { generation: tab.generation.id, live: this.live(), follow: this.follow };
     if (tab.socket.readyState === tab.socket.OPEN) tab.socket.send(JSON.stringify(message));
   }
 
