@@ -100,7 +100,7 @@ export class Moves {
     const redeemed = this.tokens.redeem(token);
     if (!redeemed.ok) return redeemed.why;
     const { ticket } = redeemed;
-    if (host.generation !== ticket.to) return `this move link is for generation ${ticket.to}'s address`;
+    if (host.generation !== ticket.to) return `this move link is for the address of generation ${ticket.to}`;
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== ticket.origin) return 'this move link was used from another site';
     // Typed, pasted or opened from a bookmark or another application: not the tab that asked for it.

@@ -9,7 +9,6 @@ export function sameOriginPath(value: string | null): string | null {
   // "//host" and "/\host" are network paths to another host; browsers read "\" as "/" in http URLs.
   if (value.startsWith('//') || value.includes('\\')) return null;
   // Control characters (CR/LF would split headers; browsers strip tabs and newlines, turning "/\t/x" into "//x").
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return null;
   return value;
 }
