@@ -1,7 +1,7 @@
-// Moving a tab to another generation's host, with its cookies (`/__baton/tab?move=1` issues the token,
-// `/__baton/move` redeems it) and the way out of a stopped generation (`/__baton/move?from=N`). See
-// ARCHITECTURE.md, "Moving a tab". Both answer with a hand-off page on the new host that sets the cookies,
-// tells the tab's next page whether it follows and why it came, and opens the same path.
+// Moving a tab to another generation's host with its cookies (`/__baton/tab?move=1` issues a token,
+// `/__baton/move` redeems it), and the way out of a stopped generation (`/__baton/move?from=N`). Both end on
+// a hand-off page on the new host: it comes with the cookies, writes into the tab's sessionStorage for that
+// origin whether the tab follows and why it came (the next page's badge reads them), and opens the same path.
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
