@@ -33,11 +33,16 @@ function area(name, store) {
   router.get('/account', (req, res) => {
     res.cookie('theme', 'dark');
     res.type('html').send(page('<p id="who">' + (req.session.user ? 'Signed in as ' + req.session.user : 'Not signed in') +
-      '</p><form method="post" action="/' + name + '/login"><input name="name"><button>Log in</button></form>'));
+      '</p><form method="post" action="/' + name + '/login"><input name="name"><button>Log in</button></form>' +
+      '<form method="post" action="/' + name + '/logout"><button>Log out</button></form>'));
   });
   router.post('/login', (req, res) => req.session.regenerate(() => {
     req.session.user = req.body.name;
     res.redirect(303, '/' + name + '/account?welcome=1');
+  }));
+  router.post('/logout', (req, res) => req.session.destroy(() => {
+    res.clearCookie(name + '.sid');
+    res.redirect(303, '/' + name + '/account');
   }));
   return router;
 }
@@ -79,7 +84,7 @@ describe('moving tabs with their cookies, in Chromium', () => {
       {
         start: 'node server.js',
         // A long grace: the old generation must drain because its tabs moved, not because time passed.
-        session: { tabGraceSeconds: 300 },
+        session: { cookie: 'file.sid', tabGraceSeconds: 300 },
         env: { SESSION_FILE: '' },
       },
     );
@@ -188,5 +193,22 @@ describe('moving tabs with their cookies, in Chromium', () => {
       (t) => t === 'gen 3',
       5000,
     );
+  });
+
+  it("lands a logout's redirect on the live generation when the logout stopped the old one", async () => {
+    const toggle = badge(fileTab).getByRole('button', { name: 'Follow new generations' });
+    await toggle.click(); // pinned again: it stays on generation 3 across the next deploy
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await Promise.all([pinned.close(), memTab.close()]);
+    await waitCounts(gw, 3, 'only the file tab', (c) => c.tabs === 1, 5000);
+    await deploy(4);
+    await waitBadge(fileTab, 'gen 3 · gen 4 is live →');
+    // The logout ends generation 3's last session, so it stops while the redirect's page load is on its way.
+    const landed = fileTab.waitForResponse((r) => r.url() === on(4, '/file/account'));
+    await fileTab.getByRole('button', { name: 'Log out' }).click();
+    await fileTab.waitForURL(on(4, '/file/account'));
+    assert.equal((await landed).status(), 200);
+    assert.equal(await who(fileTab), 'Not signed in');
+    await waitCounts(gw, 3, 'stopped', (c) => c.state === 'stopped', 10_000);
   });
 });
