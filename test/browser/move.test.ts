@@ -211,4 +211,13 @@ describe('moving tabs with their cookies, in Chromium', () => {
     assert.equal(await who(fileTab), 'Not signed in');
     await waitCounts(gw, 3, 'stopped', (c) => c.state === 'stopped', 10_000);
   });
+
+  it('opens a following tab from the URL that Open in Browser uses with baton.openFollowing', async () => {
+    const tab = await context.newPage();
+    await tab.goto(`http://localhost:${gw.port}/__baton/move?follow=1&path=%2Ffile%2Faccount`);
+    await tab.waitForURL(on(4, '/file/account'));
+    await waitBadge(tab, 'gen 4');
+    const toggle = badge(tab).getByRole('button', { name: 'Follow new generations' });
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  });
 });
