@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeInitConfig } from '../gateway/config/init';
 import { openGatewayUrl } from './browser';
+import { readSettings } from './settings';
 import { GatewayLaunchError } from './gatewayProcess';
 import type { GatewayFolder, Gateways } from './gateways';
 import type { GatewayLogs } from './logs';
@@ -52,8 +53,11 @@ export function registerCommands(gateways: Gateways, logs: GatewayLogs): vscode.
     'baton.openInBrowser': async (arg) => {
       const entry = await runningFolder(arg, 'open');
       const state = entry?.connection.state;
-      // The gateway redirects a page navigation on the bare host to the live generation's gN.localhost.
-      if (entry && state) await openGatewayUrl(`http://localhost:${state.port}/`, entry.folder.uri);
+      // The gateway redirects a page navigation on the bare host to the live generation's gN.localhost; its
+      // hand-off page marks the tab as following there.
+      const follow =
+        entry && readSettings(entry.folder.uri).openFollowing ? '__baton/move?follow=1&path=%2F' : '';
+      if (entry && state) await openGatewayUrl(`http://localhost:${state.port}/${follow}`, entry.folder.uri);
     },
     'baton.openGeneration': async (arg) => {
       // A starting generation opens too: the gateway answers with a page that reloads itself once it is live.

@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 export interface BatonSettings {
   deployOnSave: boolean;
   openIn: 'external' | 'simpleBrowser';
+  /** Open in Browser opens a tab that follows each new generation. */
+  openFollowing: boolean;
   /** null: baton.json's "port". */
   gatewayPort: number | null;
 }
@@ -13,6 +15,7 @@ export function readSettings(scope?: vscode.Uri): BatonSettings {
   return {
     deployOnSave: config.get<boolean>('deployOnSave', true),
     openIn: config.get<BatonSettings['openIn']>('openIn', 'external'),
+    openFollowing: config.get<boolean>('openFollowing', false),
     gatewayPort: config.get<number | null>('gatewayPort', null),
   };
 }

@@ -15,6 +15,7 @@ import { Holds } from './holders/holds';
 import { SessionStore } from './holders/sessions';
 import { TabChannel } from './holders/tabs';
 import { frontDoor } from './http/frontDoor';
+import { Moves } from './http/move';
 import { createGatewayServer } from './http/server';
 import { upgrade } from './http/upgrade';
 import type { Generation } from './lifecycle/generation';
@@ -59,6 +60,7 @@ export class Gateway implements GatewayParts {
   readonly holds: Holds;
   readonly proxy: WorkerProxy;
   readonly tabs: TabChannel;
+  readonly moves: Moves;
   readonly events: EventsChannel;
   readonly control: ControlTarget;
   clientScript: Buffer | null = null;
@@ -98,7 +100,13 @@ export class Gateway implements GatewayParts {
     this.tabs = new TabChannel(
       () => this.generations.live?.id ?? null,
       (gen, session) => this.holds.tab(gen, session),
+      this.config.follow,
     );
+    this.moves = new Moves({
+      affinity: this.config.affinity,
+      live: () => this.generations.live?.id ?? null,
+      stateOf: (n) => this.generations.get(n)?.state ?? null,
+    });
     this.events = new EventsChannel(() => this.state());
     this.control = {
       state: () => this.state(),
@@ -253,6 +261,7 @@ export class Gateway implements GatewayParts {
       this.server.close();
       await this.generations.shutdown();
       this.tabs.close();
+      this.moves.close();
       this.events.close();
       this.proxy.close();
       for (const socket of this.sockets) socket.destroy();

@@ -6,6 +6,7 @@ import type { ControlTarget } from './control/controlApi';
 import type { Holds } from './holders/holds';
 import type { SessionStore } from './holders/sessions';
 import type { TabChannel } from './holders/tabs';
+import type { Moves } from './http/move';
 import type { Generations } from './lifecycle/generations';
 import type { WorkerProxy } from './proxy/proxy';
 
@@ -17,6 +18,8 @@ export interface GatewayParts {
   readonly holds: Holds;
   readonly proxy: WorkerProxy;
   readonly tabs: TabChannel;
+  /** Tabs moving to another generation with their cookies. */
+  readonly moves: Moves;
   readonly events: EventsChannel;
   /** What the control API may do. */
   readonly control: ControlTarget;

@@ -1,7 +1,15 @@
 // The in-page tab client, served as /__baton/client.js (DESIGN.md, "Sessions, tabs and draining"): its
 // WebSocket tells the gateway that this tab is open, and a small badge shows the tab's generation with a link
-// to the live one. Bundled as an IIFE: nothing global but the <baton-badge> element.
+// to the live one and a follow toggle. Moving to the live generation carries this tab's cookies along (see
+// `gateway/http/move.ts`). Bundled as an IIFE: nothing global but the <baton-badge> element.
 import type { TabMessage } from '../protocol/types';
+import {
+  FOLLOW_KEY,
+  LEAVING_MESSAGE,
+  NOTICE_KEY,
+  type MoveGrant,
+  type StopNotice,
+} from '../protocol/handoff';
 
 const TAG = 'baton-badge';
 const GONE = 4410; // close code: this tab's generation has stopped, retrying is pointless
@@ -17,6 +25,8 @@ background:#fff;color:#1f2328;border:1px solid #8c959f;box-shadow:0 1px 6px #000
 border-color:#8b949e;--accent:#79c0ff;--ok:#3fb950;--old:#d29922;--gone:#ff7b72}}
 .dot{width:8px;height:8px;border-radius:50%;background:var(--ok)}
 .old .dot{background:var(--old)}.gone .dot{background:var(--gone)}
+.follow{width:auto;padding:0 7px;font-size:11px;border-radius:10px;border:1px solid currentColor;opacity:.7}
+.follow[aria-pressed=true]{opacity:1;color:var(--accent);font-weight:700}
 a{color:var(--accent);font-weight:600;text-underline-offset:2px;border-radius:3px}
 button{font:inherit;font-size:16px;line-height:20px;width:22px;height:22px;padding:0;border:0;
 border-radius:50%;background:none;color:inherit;cursor:pointer}
@@ -38,21 +48,56 @@ function parse(data: unknown): TabMessage | undefined {
     const m = JSON.parse(String(data)) as TabMessage;
     const isGen = (n: unknown) => Number.isInteger(n) && (n as number) > 0;
     if (isGen(m.generation) && (m.live === null || isGen(m.live)))
-      return { generation: m.generation, live: m.live };
+      return { generation: m.generation, live: m.live, follow: m.follow === true };
   } catch {
     // not ours to judge: a message we do not understand changes nothing
   }
   return undefined;
 }
 
-/** The same path, query and hash on generation `live`, in this tab. */
+const here = () => location.pathname + location.search + location.hash;
+/** Tab affinity: the generation is the host's first label, and each generation has its own cookie jar. */
+const onGenerationHost = () => /^g\d+\.localhost$/i.test(location.hostname);
+const hostOf = (live: number) => location.host.replace(/^g\d+\./i, `g${live}.`);
+
+/** The same path, query and hash on generation `live`, in this tab (without this tab's cookies). */
 function liveUrl(live: number): string {
-  const here = location.pathname + location.search + location.hash;
-  // Tab affinity: the generation is the host's first label. Otherwise (session affinity) the gateway drops
-  // this browser's pin and redirects to the path on the live generation.
-  return /^g\d+\.localhost$/i.test(location.hostname)
-    ? `${location.protocol}//${location.host.replace(/^g\d+\./i, `g${live}.`)}${here}`
-    : `/__baton/new?path=${encodeURIComponent(here)}`;
+  // Session affinity: the gateway drops this browser's pin and redirects to the path on the live generation;
+  // the cookie jar is the same for every generation there, so nothing needs to be carried.
+  return onGenerationHost()
+    ? `${location.protocol}//${hostOf(live)}${here()}`
+    : `/__baton/new?path=${encodeURIComponent(here())}`;
+}
+
+function readStorage(key: string): string | null {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null; // storage disabled: settings last as long as the page
+  }
+}
+
+function writeStorage(key: string, value: string | null): void {
+  try {
+    if (value === null) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, value);
+  } catch {
+    // storage disabled, see above
+  }
+}
+
+/** Why this tab was sent here from a stopped generation, once: the hand-off page left it for this page. */
+function takeNotice(): string {
+  const text = readStorage(NOTICE_KEY);
+  writeStorage(NOTICE_KEY, null);
+  try {
+    const { from, state } = JSON.parse(text ?? 'null') as StopNotice;
+    if (!Number.isInteger(from)) return '';
+    const what = state === 'crashed' || state === 'failed' ? state : state ? 'was stopped' : 'is gone';
+    return ` · gen ${from} ${what}`;
+  } catch {
+    return '';
+  }
 }
 
 function start(): void {
@@ -80,6 +125,12 @@ function start(): void {
   msg.setAttribute('aria-live', 'polite');
   const text = el('span', msg);
   const link = el('a', msg);
+  const followButton = el('button', box, 'follow');
+  followButton.type = 'button';
+  followButton.textContent = 'follow';
+  followButton.title =
+    'Follow: move this tab, with its cookies, to each new generation as soon as it is live';
+  followButton.setAttribute('aria-label', 'Follow new generations');
   const close = el('button', box);
   close.type = 'button';
   close.textContent = '×';
@@ -88,13 +139,44 @@ function start(): void {
 
   let state: TabMessage | undefined;
   let gone = false;
-  const key = () => state && `${state.generation}:${state.live}:${gone}`;
-  let dismissed: string | undefined;
-  try {
-    dismissed = sessionStorage.getItem(DISMISSED) ?? undefined;
-  } catch {
-    // storage disabled: a dismissal lasts until the next reload
-  }
+  const notice = takeNotice();
+  const key = () => state && `${state.generation}:${state.live}:${gone}:${notice}`;
+  let dismissed = readStorage(DISMISSED) ?? undefined;
+  let tabSocket: WebSocket | undefined;
+  let moving = false;
+  // Per tab: the badge's toggle, carried to each new host by the hand-off; else baton.json's default.
+  const following = () => (readStorage(FOLLOW_KEY) ?? (state?.follow ? '1' : '0')) === '1';
+
+  /**
+   * Moves this tab to generation `live` with its cookies: a one-shot socket (its upgrade carries the cookies,
+   * HttpOnly ones too) gets a token for them, which the live host's hand-off page redeems. Without a token
+   * (refused, or an old gateway) the tab still goes there, as a new visitor.
+   */
+  const moveTo = (live: number) => {
+    if (moving) return;
+    moving = true;
+    tabSocket?.send(LEAVING_MESSAGE); // this tab is not coming back: its session need not wait for it
+    const follow = following() ? '1' : '0';
+    if (!onGenerationHost()) return location.assign(liveUrl(live));
+    const plain = () => location.assign(liveUrl(live));
+    const visible = document.cookie.split(';').map((c) => c.split('=')[0].trim());
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(`${socketUrl}?move=1&visible=${encodeURIComponent(visible.join(','))}`);
+    } catch {
+      return plain();
+    }
+    let granted = false;
+    ws.onmessage = (event) => {
+      const grant = JSON.parse(String(event.data)) as MoveGrant;
+      granted = true;
+      const query = `token=${encodeURIComponent(grant.token)}&path=${encodeURIComponent(here())}&follow=${follow}`;
+      location.assign(`${location.protocol}//${hostOf(grant.live)}/__baton/move?${query}`);
+    };
+    ws.onclose = () => {
+      if (!granted) plain();
+    };
+  };
 
   const render = () => {
     if (!state || !document.body) return; // before the first message, or still in <head>
@@ -104,48 +186,73 @@ function start(): void {
     const other = live !== null && live !== generation;
     box.className = `box ${gone ? 'gone' : live === generation ? 'live' : 'old'}`;
     box.title = `Baton: this tab runs generation ${generation}`;
-    text.textContent = `gen ${generation}${gone ? ' stopped' : ''}${other ? ' · ' : ''}`;
+    text.textContent = `gen ${generation}${gone ? ' stopped' : ''}${other ? ' · ' : notice}`;
     link.hidden = !other;
+    followButton.setAttribute('aria-pressed', String(following()));
     link.textContent = `gen ${live} is live →`;
     if (other) link.href = liveUrl(live);
     if (!host.isConnected) document.body.appendChild(host); // also after a page replaced its body
   };
+  /** A following tab moves as soon as a newer generation is live (or its own one stopped). */
+  const follow = () => {
+    if (state && state.live !== null && state.live !== state.generation && following()) moveTo(state.live);
+  };
   // A single-page app may have changed its path since the last render.
-  for (const type of ['pointerenter', 'focus', 'click']) {
+  for (const type of ['pointerenter', 'focus']) {
     link.addEventListener(type, () => {
       if (state?.live) link.href = liveUrl(state.live);
     });
   }
+  link.addEventListener('click', (event) => {
+    // A new tab or window (modifier keys, middle click) is another tab: it starts as a new visitor.
+    if (
+      !state?.live ||
+      event.button !== 0 ||
+      event.ctrlKey ||
+      event.metaKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return;
+    event.preventDefault();
+    moveTo(state.live);
+  });
+  followButton.addEventListener('click', () => {
+    writeStorage(FOLLOW_KEY, following() ? '0' : '1');
+    render();
+    follow();
+  });
   close.addEventListener('click', () => {
     dismissed = key();
-    try {
-      if (dismissed) sessionStorage.setItem(DISMISSED, dismissed);
-    } catch {
-      // storage disabled, see above
-    }
+    if (dismissed) writeStorage(DISMISSED, dismissed);
     render();
   });
   document.addEventListener('DOMContentLoaded', render);
 
-  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/__baton/tab`;
+  const socketUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/__baton/tab`;
   let retry = 250;
   const connect = () => {
     let ws: WebSocket;
     try {
       // The first one opens while this script runs, before a <meta> CSP later in <head> applies.
-      ws = new WebSocket(url);
+      ws = new WebSocket(socketUrl);
     } catch {
       return; // refused outright (some browsers throw for a CSP violation): retrying cannot help
     }
-    ws.onopen = () => (retry = 250);
+    ws.onopen = () => {
+      retry = 250;
+      tabSocket = ws;
+    };
     ws.onmessage = (event) => {
       state = parse(event.data) ?? state;
       render();
+      follow();
     };
     ws.onclose = (event) => {
       if (event.code === GONE) {
         gone = true;
-        return render();
+        render();
+        return follow();
       }
       // The gateway restarted or the network blinked: back off up to 5 s, with jitter against a thundering herd.
       setTimeout(connect, retry * (0.5 + Math.random()));

@@ -12,6 +12,7 @@ export interface BatonConfig {
   watch: string[];
   ignore: string[];
   affinity: Affinity;
+  follow: boolean;
   allowedHosts: string[];
   inject: boolean;
   /** Node workers: the first listen on a fixed port is moved to $PORT. */
@@ -34,6 +35,7 @@ export const DEFAULTS: Omit<BatonConfig, 'start'> = {
   watch: ['**'],
   ignore: [],
   affinity: 'tab',
+  follow: false,
   allowedHosts: [],
   inject: true,
   adoptPort: true,
@@ -110,6 +112,7 @@ const SHAPE: Record<string, Check> = {
   watch: stringList,
   ignore: stringList,
   affinity: oneOf('tab', 'session'),
+  follow: boolean,
   allowedHosts: stringList,
   inject: boolean,
   adoptPort: boolean,

@@ -9,6 +9,8 @@ export interface SessionFacts {
   lastSeen: number;
   /** ms timestamp at which the session's last tab closed; null while a tab is open or none ever was. */
   tabsClosedAt: number | null;
+  /** Its last tab moved to another generation: no grace, that tab is not coming back with a reload. */
+  movedAway: boolean;
 }
 
 export interface SessionLimits {
@@ -18,10 +20,12 @@ export interface SessionLimits {
 
 export type SessionEnd = 'logout' | 'tabs closed' | 'idle' | 'generation stopped';
 
+const graceMs = (s: SessionFacts, limits: SessionLimits) => (s.movedAway ? 0 : limits.tabGraceSeconds * 1000);
+
 /** Why this session is over at `now`, or null while it lives. */
 export function sessionExpiry(s: SessionFacts, now: number, limits: SessionLimits): SessionEnd | null {
   if (s.tabs > 0 || s.inflight > 0) return null;
-  if (s.tabsClosedAt !== null && now - s.tabsClosedAt >= limits.tabGraceSeconds * 1000) return 'tabs closed';
+  if (s.tabsClosedAt !== null && now - s.tabsClosedAt >= graceMs(s, limits)) return 'tabs closed';
   if (now - s.lastSeen >= limits.idleTimeoutSeconds * 1000) return 'idle';
   return null;
 }
@@ -30,7 +34,7 @@ export function sessionExpiry(s: SessionFacts, now: number, limits: SessionLimit
 export function msUntilExpiry(s: SessionFacts, now: number, limits: SessionLimits): number {
   if (s.tabs > 0 || s.inflight > 0) return Infinity;
   const idle = s.lastSeen + limits.idleTimeoutSeconds * 1000 - now;
-  const grace = s.tabsClosedAt === null ? Infinity : s.tabsClosedAt + limits.tabGraceSeconds * 1000 - now;
+  const grace = s.tabsClosedAt === null ? Infinity : s.tabsClosedAt + graceMs(s, limits) - now;
   return Math.max(0, Math.min(idle, grace));
 }
 

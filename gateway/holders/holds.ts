@@ -51,6 +51,7 @@ export class Holds {
     if (session) {
       session.tabs++;
       session.tabsClosedAt = null;
+      session.movedAway = false;
       this.listener.sessionIdle(session);
     } else generation.looseTabs++;
     this.listener.changed();

@@ -9,6 +9,7 @@ export class Session {
   inflight = 0;
   lastSeen = Date.now();
   tabsClosedAt: number | null = null;
+  movedAway = false;
   timer: NodeJS.Timeout | null = null;
   timerDue = 0;
 

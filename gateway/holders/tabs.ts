@@ -8,6 +8,7 @@ import type { Generation } from '../lifecycle/generation';
 import type { Release } from './holds';
 import type { Session } from './sessions';
 import type { TabMessage } from '../protocol/types';
+import { LEAVING_MESSAGE } from '../protocol/handoff';
 
 /** Close code telling the tab client that its generation is gone (it stops reconnecting). */
 export const GONE_CLOSE_CODE = 4410;
@@ -17,6 +18,8 @@ export interface Tab {
   generation: Generation;
   session: Session | undefined;
   alive: boolean;
+  /** The tab said it is moving to another generation: it will not come back when its socket closes. */
+  leaving: boolean;
 }
 
 export class TabChannel {
@@ -28,6 +31,8 @@ export class TabChannel {
     private readonly live: () => number | null,
     /** Takes the tab's hold on its generation and session; the release runs when the tab closes. */
     private readonly hold: (generation: Generation, session: Session | undefined) => Release,
+    /** Whether new tabs follow each new generation (baton.json `follow`); each tab may change it for itself. */
+    private readonly follow: boolean,
   ) {
     // Browsers answer pings by themselves: a tab that stops answering (a frozen laptop lid) is closed.
     this.heartbeat = startHeartbeat(() => this.tabs, 30_000);
@@ -46,18 +51,21 @@ export class TabChannel {
     session: Session | undefined,
   ): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const tab: Tab = { socket: ws, generation, session, alive: true };
+      const tab: Tab = { socket: ws, generation, session, alive: true, leaving: false };
       if (!generation.running) {
         ws.close(GONE_CLOSE_CODE, 'generation gone');
         return;
       }
       this.tabs.add(tab);
       onPong(tab);
-      ws.on('message', () => undefined); // the client sends nothing that matters; maxPayload bounds it
+      // The only message that matters; maxPayload bounds what else a page may send.
+      ws.on('message', (data) => (tab.leaving ||= data.toString() === LEAVING_MESSAGE));
       ws.on('error', () => ws.terminate());
       const release = this.hold(generation, session);
       ws.on('close', () => {
         this.tabs.delete(tab);
+        // Whichever tab of a session closes last decides: one that moved away leaves no grace to wait out.
+        if (session) session.movedAway = tab.leaving;
         release();
       });
       this.tell(tab);
@@ -65,7 +73,7 @@ export class TabChannel {
   }
 
   private tell(tab: Tab): void {
-    const message: TabMessage = { generation: tab.generation.id, live: this.live() };
+    const message: TabMessage = { generation: tab.generation.id, live: this.live(), follow: this.follow };
     if (tab.socket.readyState === tab.socket.OPEN) tab.socket.send(JSON.stringify(message));
   }
 

@@ -8,7 +8,7 @@ import type { Generation } from '../lifecycle/generation';
 import type { GatewayParts } from '../parts';
 import { pinCookie, sidCookie } from './cookies';
 import { decide } from './decide';
-import { generationHost, type ParsedHost } from './hosts';
+import type { ParsedHost } from './hosts';
 import { gonePage, send, sendJson, unavailablePage } from './pages';
 import { sendPending } from './pending';
 import { isNavigation } from './route';
@@ -27,7 +27,7 @@ export function appRequest(
     case 'unavailable':
       return unavailable(res, route.page, parts);
     case 'gone':
-      return gone(res, host, route.generation, route.known, route.page, parts);
+      return gone(res, route.generation, route.known, route.page, parts);
     case 'pending':
       return sendPending(
         res,
@@ -97,7 +97,6 @@ function unavailable(res: http.ServerResponse, page: boolean, parts: GatewayPart
 
 function gone(
   res: http.ServerResponse,
-  host: ParsedHost,
   id: number,
   known: boolean,
   page: boolean,
@@ -107,8 +106,7 @@ function gone(
   const why = !known
     ? `There is no generation ${id} in this gateway run.`
     : `Generation ${id} is ${gen!.state}${gen!.reason ? `: ${gen!.reason}` : ''}.`;
-  const live = parts.generations.live;
-  const liveUrl = live ? `http://${generationHost(live.id, host.port)}/` : null;
-  if (page) send(res, 410, 'text/html; charset=utf-8', gonePage(id, why, liveUrl));
-  else sendJson(res, 410, { error: why, generation: id, state: gen?.state ?? null, live: live?.id ?? null });
+  const live = parts.generations.live?.id ?? null;
+  if (page) send(res, 410, 'text/html; charset=utf-8', gonePage(id, why));
+  else sendJson(res, 410, { error: why, generation: id, state: gen?.state ?? null, live });
 }

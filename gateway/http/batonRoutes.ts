@@ -4,14 +4,21 @@ import type * as http from 'node:http';
 import { controlRequest } from '../control/controlApi';
 import type { GatewayParts } from '../parts';
 import { pinCookie } from './cookies';
+import type { ParsedHost } from './hosts';
 import { parseHost } from './hosts';
 import { send, sendJson } from './pages';
 
 export const BATON_PREFIX = '/__baton/';
 
-export function batonRoute(req: http.IncomingMessage, res: http.ServerResponse, parts: GatewayParts): void {
+export function batonRoute(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  host: ParsedHost,
+  parts: GatewayParts,
+): void {
   const parsed = new URL(req.url!, 'http://gateway');
   const pathname = parsed.pathname;
+  if (pathname === '/__baton/move') return parts.moves.handle(req, res, host, parsed.searchParams);
   if (pathname === '/__baton/client.js') return clientScript(req, res, parts.clientScript);
   if (pathname === '/__baton/live') {
     // On a gN host, also that generation's state: a page waiting for it to start reloads when it changes.

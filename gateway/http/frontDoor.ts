@@ -15,7 +15,7 @@ export function frontDoor(
     if ('status' in host) return send(res, host.status, 'text/plain; charset=utf-8', host.message + '\n');
     if (!req.url?.startsWith('/'))
       return send(res, 400, 'text/plain; charset=utf-8', 'Bad Request: the path must start with "/"\n');
-    if (req.url.startsWith(BATON_PREFIX)) return batonRoute(req, res, parts);
+    if (req.url.startsWith(BATON_PREFIX)) return batonRoute(req, res, host, parts);
     appRequest(req, res, host, parts);
   };
 }

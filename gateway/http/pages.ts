@@ -1,6 +1,6 @@
 // The gateway's own answers: a gone generation, no live generation, a failed worker request
 // (DESIGN.md, "Routing"). Short HTML for page navigations, JSON for everything else.
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -30,7 +30,7 @@ export function send(
   status: number,
   contentType: string,
   body: string,
-  headers: Record<string, string> = {},
+  headers: OutgoingHttpHeaders = {},
 ): void {
   res.writeHead(status, {
     'Content-Type': contentType,
@@ -50,11 +50,36 @@ export function sendJson(
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers);
 }
 
-export function gonePage(generation: number, why: string, liveUrl: string | null): string {
-  const link = liveUrl
-    ? `<p><a href="${escapeHtml(liveUrl)}">Continue on the live generation →</a></p>`
-    : '<p>No generation is live right now.</p>';
-  return page(`Generation ${generation} is gone`, `<p>${escapeHtml(why)}</p>${link}`);
+/** Only when no generation is live: otherwise a page navigation to a gone generation moves to the live one. */
+export function gonePage(generation: number, why: string): string {
+  return page(
+    `Generation ${generation} is gone`,
+    `<p>${escapeHtml(why)}</p><p>No generation is live right now.</p>`,
+  );
+}
+
+/** A value inside an inline <script>: JSON, with "<" escaped so that no "</script>" can end the script. */
+const scriptValue = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+/**
+ * The hand-off on a tab's new host: writes what the tab's next page should know into this origin's
+ * sessionStorage (the cookies came with this answer), then opens `path` in place of this page.
+ */
+export function handoffPage(path: string, storage: Record<string, string>): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Baton</title>
+<noscript><meta http-equiv="refresh" content="0;url=${escapeHtml(path)}"></noscript>
+<script>try{var s=${scriptValue(storage)};for(var k in s)sessionStorage.setItem(k,s[k])}catch(e){}location.replace(${scriptValue(path)})</script>
+</head><body></body></html>
+`;
+}
+
+export function moveRefusedPage(why: string, path: string): string {
+  return page(
+    'This tab could not move with its cookies',
+    `<p>${escapeHtml(why[0].toUpperCase() + why.slice(1))}.</p>` +
+      `<p><a href="${escapeHtml(path)}">Open the page here without them →</a></p>`,
+  );
 }
 
 /** Polls a tiny endpoint (the live generation's number, and this host's generation's state) and reloads the

@@ -61,6 +61,23 @@ export function resolvesLocalhostSubdomains(userAgent: string | undefined): bool
   return !(/Safari\//.test(userAgent) && !/Chrome\/|Chromium\/|Edg\/|OPR\/|Firefox\//.test(userAgent));
 }
 
+/** Whether page navigations on this host go to `gN.localhost` hosts (tab affinity) rather than being pinned. */
+export function usesGenerationHosts(
+  affinity: Affinity,
+  host: ParsedHost,
+  userAgent: string | undefined,
+): boolean {
+  return affinity === 'tab' && host.bare && resolvesLocalhostSubdomains(userAgent);
+}
+
+/**
+ * Where a page navigation to gone generation `from` goes: the live host's hand-off page, which tells the
+ * tab's badge why once and then opens the same path and query (see `http/move.ts`).
+ */
+export function wayOut(from: number, live: number, port: string | null, url: string): string {
+  return `http://${generationHost(live, port)}/__baton/move?from=${from}&path=${encodeURIComponent(url)}`;
+}
+
 export function route(input: RouteInput): Route {
   const page = isNavigation(input.method, input.secFetchMode, input.accept);
   const { host } = input;
@@ -75,6 +92,8 @@ export function route(input: RouteInput): Route {
       return { kind: 'proxy', generation: n, pin: false };
     }
     if (input.isPending(n)) return { kind: 'pending', generation: n, page };
+    if (page && input.live !== null)
+      return { kind: 'redirect', location: wayOut(n, input.live, host.port, input.url) };
     return { kind: 'gone', generation: n, known: input.isKnown(n), page };
   }
 
@@ -82,10 +101,9 @@ export function route(input: RouteInput): Route {
     input.pin !== null && input.isRunning(input.pin) && !(page && input.closedTo(input.pin))
       ? input.pin
       : null;
-  const tabAffinity =
-    input.affinity === 'tab' && host.bare && resolvesLocalhostSubdomains(input.userAgent) && page;
+  const generationHosts = usesGenerationHosts(input.affinity, host, input.userAgent);
 
-  if (tabAffinity) {
+  if (generationHosts && page) {
     if (input.live === null) return { kind: 'unavailable', page };
     return { kind: 'redirect', location: `http://${generationHost(input.live, host.port)}${input.url}` };
   }
@@ -93,7 +111,5 @@ export function route(input: RouteInput): Route {
   if (input.live === null) return { kind: 'unavailable', page };
   // Session affinity pins browsers (page loads and whatever else sends cookies); a bare-host API call in
   // tab mode simply goes to the live generation.
-  const sessionAffinity =
-    input.affinity === 'session' || !host.bare || !resolvesLocalhostSubdomains(input.userAgent);
-  return { kind: 'proxy', generation: input.live, pin: sessionAffinity };
+  return { kind: 'proxy', generation: input.live, pin: !generationHosts };
 }

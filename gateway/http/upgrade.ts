@@ -29,6 +29,8 @@ export function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer,
     const origin = req.headers.origin;
     if (origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
       return refuse(403, 'Forbidden');
+    const query = new URLSearchParams(url.slice(pathname.length));
+    if (query.has('move')) return parts.moves.accept(req, socket, head, host, query);
     // A tab of a generation that is gone still connects: it is told so (close code 4410) and stops retrying.
     if (route.kind === 'gone' && route.known)
       return parts.tabs.accept(req, socket, head, generations.get(route.generation)!, undefined);

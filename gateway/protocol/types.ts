@@ -47,10 +47,12 @@ export interface GatewayFile {
   startedAt: string;
 }
 
-/** What `/__baton/tab` tells one tab: its own generation and the live one's number, nothing more. */
+/** What `/__baton/tab` tells one tab: its own generation, the live one's number and the follow default. */
 export interface TabMessage {
   generation: number;
   live: number | null;
+  /** baton.json `follow`: whether a tab follows new generations until its badge says otherwise. */
+  follow: boolean;
 }
 
 /** A line batch of a generation's build or worker output, sent on `/__baton/api/events?logs=1`. */

@@ -284,7 +284,7 @@ describe('session expiry', () => {
       Origin: `http://${gw.host(2)}`,
       Cookie: browser.cookieHeader,
     });
-    assert.deepEqual(await tab.message(), { generation: 2, live: 2 });
+    assert.deepEqual(await tab.message(), { generation: 2, live: 2, follow: false });
     const held = await gw.waitState(
       'the tab counted',
       (s) => s.sessions.find((x) => x.generation === 2)?.tabs === 1,
@@ -296,7 +296,11 @@ describe('session expiry', () => {
 
     await gw.client!.deploy();
     await gw.waitState('gen 3 live', (s) => s.live === 3, 20_000);
-    assert.deepEqual(await tab.message<{ live: number }>((m) => m.live === 3), { generation: 2, live: 3 });
+    assert.deepEqual(await tab.message<{ live: number }>((m) => m.live === 3), {
+      generation: 2,
+      live: 3,
+      follow: false,
+    });
     const witnessId = `2-${witness.cookie('baton_sid')!.slice(0, 8)}`;
     const mine = `2-${browser.cookie('baton_sid')!.slice(0, 8)}`;
     const expired = await gw.waitState(

@@ -142,14 +142,14 @@ describe('security and robustness', () => {
     await closeSocket(ws);
   });
 
-  it("the tab channel accepts only its own page's Origin and tells only generation numbers", async () => {
+  it("the tab channel accepts only its own page's Origin and tells only generation numbers and the follow default", async () => {
     await assert.rejects(
       openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: 'http://evil.example' }),
       /refused with 403/,
     );
     await assert.rejects(openSocket(gw.port, gw.host(1), '/__baton/tab'), /refused with 403/);
     const tab = await openSocket(gw.port, gw.host(1), '/__baton/tab', { Origin: `http://${gw.host(1)}` });
-    assert.deepEqual(await tab.message(), { generation: 1, live: 1 });
+    assert.deepEqual(await tab.message(), { generation: 1, live: 1, follow: false });
     await closeSocket(tab.ws);
   });
 

@@ -1,5 +1,6 @@
-// What a request gets when its generation is gone or nothing is live (DESIGN.md, "Routing"): a short HTML
-// page for page navigations, 410 / 503 JSON for everything else; never a hang or a bare 502.
+// What a request gets when its generation is gone or nothing is live (DESIGN.md, "Routing"): a page
+// navigation goes to the live generation (or, with none live, gets a short HTML page), 410 / 503 JSON for
+// everything else; never a hang or a bare 502.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,13 +22,18 @@ describe('a gone or unknown generation', () => {
   });
   after(() => gw.dispose());
 
-  it('answers a page navigation with a 410 page that names the generation and links to the live one', async () => {
-    const page = await new Browser(gw.port, gw.host(1)).navigate('/cart');
-    assert.equal(page.status, 410);
-    assert.match(page.headers['content-type']!, /^text\/html/);
-    assert.match(page.body, /Generation 1 is gone/);
-    assert.match(page.body, /Generation 1 is stopped: drained/);
-    assert.ok(page.body.includes(`href="http://g2.localhost:${gw.port}/"`), page.body);
+  it('sends a page navigation to the live generation, same path and query, telling the badge why once', async () => {
+    const page = await new Browser(gw.port, gw.host(1)).navigate('/cart?item=3');
+    assert.equal(page.status, 307);
+    const handoff = `http://${gw.host(2)}/__baton/move?from=1&path=${encodeURIComponent('/cart?item=3')}`;
+    assert.equal(page.headers.location, handoff);
+    const next = await new Browser(gw.port, gw.host(2)).navigate(handoff.slice(handoff.indexOf('/__baton')));
+    assert.equal(next.status, 200);
+    assert.ok(next.body.includes('location.replace("/cart?item=3")'), next.body);
+    assert.ok(
+      next.body.includes(JSON.stringify({ from: 1, state: 'stopped' }).replace(/"/g, '\\"')),
+      next.body,
+    );
   });
 
   it('answers any other request with 410 JSON', async () => {
@@ -49,10 +55,8 @@ describe('a gone or unknown generation', () => {
 
   it('treats a generation that never existed the same way', async () => {
     const page = await new Browser(gw.port, gw.host(9)).navigate('/');
-    assert.equal(page.status, 410);
-    assert.match(page.body, /Generation 9 is gone/);
-    assert.match(page.body, /There is no generation 9 in this gateway run/);
-    assert.ok(page.body.includes(`href="http://g2.localhost:${gw.port}/"`));
+    assert.equal(page.status, 307);
+    assert.equal(page.headers.location, `http://${gw.host(2)}/__baton/move?from=9&path=%2F`);
     const reply = await request(gw.port, { host: gw.host(9), headers: json });
     assert.equal(reply.status, 410);
     assert.deepEqual(JSON.parse(reply.body), {
@@ -85,6 +89,17 @@ describe('a gone or unknown generation', () => {
     }).catch((err: Error) => err);
     assert.ok(!(reply instanceof Error), String(reply));
     assert.equal(reply.status, 410);
+  });
+
+  it('explains with a 410 page, naming the generation, only when no generation is live', async () => {
+    await gw.client!.kill(2);
+    await gw.waitState('nothing live', (s) => s.live === null);
+    const page = await new Browser(gw.port, gw.host(1)).navigate('/cart');
+    assert.equal(page.status, 410);
+    assert.match(page.headers['content-type']!, /^text\/html/);
+    assert.match(page.body, /Generation 1 is gone/);
+    assert.match(page.body, /Generation 1 is stopped: drained/);
+    assert.match(page.body, /No generation is live right now/);
   });
 });
 

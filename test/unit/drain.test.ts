@@ -17,6 +17,7 @@ const session = (over: Partial<SessionFacts> = {}): SessionFacts => ({
   inflight: 0,
   lastSeen: NOW,
   tabsClosedAt: null,
+  movedAway: false,
   ...over,
 });
 
@@ -47,6 +48,17 @@ describe('sessionExpiry', () => {
     assert.equal(
       sessionExpiry(session({ tabsClosedAt: NOW }), NOW, { ...LIMITS, tabGraceSeconds: 0 }),
       'tabs closed',
+    );
+  });
+
+  test('a session whose last tab moved to another generation ends without the grace, once nothing holds it', () => {
+    const moved = session({ tabsClosedAt: NOW, movedAway: true });
+    assert.equal(sessionExpiry(moved, NOW, LIMITS), 'tabs closed');
+    assert.equal(msUntilExpiry(moved, NOW, LIMITS), 0);
+    assert.equal(
+      sessionExpiry({ ...moved, inflight: 1 }, NOW, LIMITS),
+      null,
+      'an open event stream holds it',
     );
   });
 });

@@ -107,13 +107,18 @@ describe('route with tab affinity', () => {
     assert.deepEqual(route(input('g2.localhost:8080')), { kind: 'proxy', generation: 2, pin: false });
   });
 
-  test('a stopped generation is gone (known), an unknown one is gone (unknown)', () => {
+  test("a page navigation to a stopped or unknown generation goes to the live one's hand-off, same path", () => {
     assert.deepEqual(route(input('g3.localhost:8080')), {
-      kind: 'gone',
-      generation: 3,
-      known: true,
-      page: true,
+      kind: 'redirect',
+      location: 'http://g2.localhost:8080/__baton/move?from=3&path=%2Fcart%3Fx%3D1',
     });
+    assert.deepEqual(route(input('g42.localhost:8080')), {
+      kind: 'redirect',
+      location: 'http://g2.localhost:8080/__baton/move?from=42&path=%2Fcart%3Fx%3D1',
+    });
+  });
+
+  test('other requests to a stopped generation are gone (known), to an unknown one gone (unknown)', () => {
     assert.deepEqual(route(input('g3.localhost:8080', api)), {
       kind: 'gone',
       generation: 3,
@@ -137,7 +142,7 @@ describe('route with tab affinity', () => {
     });
   });
 
-  test('a gone generation stays gone even when nothing is live', () => {
+  test('a page navigation to a gone generation gets the explaining page only when nothing is live', () => {
     assert.deepEqual(route(input('g3.localhost:8080', { live: null })), {
       kind: 'gone',
       generation: 3,
