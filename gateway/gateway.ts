@@ -21,7 +21,9 @@ import { gonePage, send, sendJson, unavailablePage } from './http/pages';
 import { WorkerProxy } from './proxy/proxy';
 import { isNavigation, route, type RouteInput } from './http/route';
 import { SessionStore, type Session } from './holders/sessions';
-import { ignoreMatcher, snapshotBase } from './process/snapshot';
+import { snapshotBase } from './process/snapshot';
+import { snapshotRules } from './process/shared';
+import { LiveConfig, type ConfigReport } from './config/liveConfig';
 import { TabChannel, type Tab } from './holders/tabs';
 import type { GatewayState, GenerationState } from './protocol/types';
 import { ChangeWatcher } from './process/watcher';
@@ -38,6 +40,8 @@ export interface GatewayOptions {
   onTransition?: (generation: Generation, from: GenerationState | null, to: GenerationState) => void;
   /** A deploy was triggered by file changes. */
   onChanges?: (files: string[], id: number) => void;
+  /** baton.json was edited: applied, or refused. */
+  onConfig?: (report: ConfigReport) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
 }
@@ -55,7 +59,7 @@ export class Gateway {
   private readonly proxy: WorkerProxy;
   private readonly tabs: TabChannel;
   private readonly events: EventsChannel;
-  private readonly config: BatonConfig;
+  private readonly live: LiveConfig;
   private watcher: ChangeWatcher | null = null;
   private watchdog: ChildProcess | null = null;
   private clientScript: Buffer | null = null;
@@ -67,21 +71,29 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
 
   constructor(private readonly options: GatewayOptions) {
-    this.config = options.config;
-    const ignored = ignoreMatcher(this.config.ignore);
-    this.sessions = new SessionStore(this.config.session, (session) => this.sessionEnded(session));
-    this.generations = new Generations(options.root, this.config, this.id, snapshotBase(this.id), ignored, {
-      changed: (urgent) => this.changed(urgent),
-      transition: (gen, from, to) => options.onTransition?.(gen, from, to),
-      output: (gen, text) => this.events.broadcastLog(gen.id, text),
-      groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
-      groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
-      liveChanged: () => this.tabs.liveChanged(),
-      stopped: (gen) => {
-        this.sessions.endAll(gen);
-        this.tabs.generationGone(gen);
-      },
+    this.live = new LiveConfig(options.root, options.config, (report) => {
+      options.onConfig?.(report);
+      this.changed(true);
     });
+    this.sessions = new SessionStore(this.config.session, (session) => this.sessionEnded(session));
+    this.generations = new Generations(
+      options.root,
+      () => this.live.refresh(),
+      this.id,
+      snapshotBase(this.id),
+      {
+        changed: (urgent) => this.changed(urgent),
+        transition: (gen, from, to) => options.onTransition?.(gen, from, to),
+        output: (gen, text) => this.events.broadcastLog(gen.id, text),
+        groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
+        groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
+        liveChanged: () => this.tabs.liveChanged(),
+        stopped: (gen) => {
+          this.sessions.endAll(gen);
+          this.tabs.generationGone(gen);
+        },
+      },
+    );
     this.proxy = new WorkerProxy(() => this.port);
     this.tabs = new TabChannel(
       () => this.generations.live?.id ?? null,
@@ -105,7 +117,8 @@ export class Gateway {
       socket.once('close', () => this.sockets.delete(socket));
     });
     if (options.watch !== false) {
-      this.watcher = new ChangeWatcher(options.root, this.config.watch, ignored, (files) => {
+      const unwatched = (rel: string) => snapshotRules(this.config).unwatched(rel);
+      this.watcher = new ChangeWatcher(options.root, this.config.watch, unwatched, (files) => {
         if (this.stopping) return;
         options.onChanges?.(files, this.generations.deploy());
       });
@@ -155,6 +168,11 @@ export class Gateway {
     this.generations.deploy();
   }
 
+  /** The config in force (baton.json as last read successfully). */
+  private get config(): BatonConfig {
+    return this.live.current;
+  }
+
   get url(): string {
     return `http://localhost:${this.port}/`;
   }
@@ -197,6 +215,8 @@ export class Gateway {
         .sort((a, b) => a.id - b.id)
         .map((g) => g.info()),
       sessions: [...this.sessions.all()].map((s) => s.info()),
+      configError: this.live.error,
+      configRestart: this.live.restart,
     };
   }
 
@@ -509,6 +529,7 @@ export class Gateway {
       if (this.idleTimer) clearInterval(this.idleTimer);
       if (this.flushTimer) clearTimeout(this.flushTimer);
       await this.watcher?.close();
+      this.live.close();
       this.server.close();
       await this.generations.shutdown();
       this.tabs.close();

@@ -1,6 +1,7 @@
 // One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
 import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
+import type { RuntimeFiles } from '../process/runtimeFiles';
 import type { Snapshot } from '../process/snapshot';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
 
@@ -17,6 +18,9 @@ export class Generation {
   child: ChildProcess | null = null;
   port: number | null = null;
   snapshot: Snapshot | null = null;
+  /** What the worker writes inside the snapshot, named when it stops. */
+  runtime: RuntimeFiles | null = null;
+  unsavedFiles: string[] = [];
   readonly output = new RingBuffer();
 
   /** Sessions alive on this generation. */
@@ -53,6 +57,7 @@ export class Generation {
       stoppedAt: iso(this.stoppedAt),
       exitCode: this.exitCode,
       reason: this.reason,
+      unsavedFiles: this.unsavedFiles,
     };
   }
 }

@@ -6,6 +6,8 @@ import type { BatonConfig } from '../config/config';
 import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
 import { MARKER_ENV, stopTree } from '../process/processes';
+import { RuntimeFiles } from '../process/runtimeFiles';
+import { snapshotRules } from '../process/shared';
 import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
 import type { GenerationState } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
@@ -40,12 +42,16 @@ export class Generations {
 
   constructor(
     private readonly root: string,
-    private readonly config: BatonConfig,
+    /** The config in force: baton.json can be edited while the gateway runs (see config/liveConfig). */
+    private readonly currentConfig: () => BatonConfig,
     private readonly gatewayId: string,
     private readonly snapshotDir: string,
-    private readonly ignored: (rel: string) => boolean,
     private readonly hooks: LifecycleHooks,
   ) {}
+
+  private get config(): BatonConfig {
+    return this.currentConfig();
+  }
 
   get(id: number): Generation | undefined {
     return this.byId.get(id);
@@ -98,36 +104,41 @@ export class Generations {
     this.byId.set(id, gen);
     this.hooks.transition(gen, null, 'building');
     this.hooks.changed(true);
-    const env = { ...process.env, ...this.config.env, BATON_GENERATION: String(id) };
+    // One config for the whole build and start, even if baton.json is edited meanwhile.
+    const config = this.config;
+    const env = { ...process.env, ...config.env, BATON_GENERATION: String(id) };
     try {
-      if (this.config.build) {
-        this.log(gen, `$ ${this.config.build}\n`);
-        const failure = await this.runBuild(gen, env);
+      if (config.build) {
+        this.log(gen, `$ ${config.build}\n`);
+        const failure = await this.runBuild(gen, config, env);
         if (gen.halted) return; // stopped meanwhile
         if (failure) return this.fail(gen, failure);
         gen.child = null;
       }
+      const { ignored, shared } = snapshotRules(config);
       const snapshot = await createSnapshot(
         this.root,
         path.join(this.snapshotDir, `g${id}`),
-        this.ignored,
+        ignored,
         this.lastSnapshot,
+        shared,
       );
       if (gen.halted) return await removeSnapshot(snapshot.dir); // killed while it was being copied
       gen.snapshot = this.lastSnapshot = snapshot;
-      await this.start(gen, env);
+      gen.runtime = new RuntimeFiles(this.root, snapshot.appDir, shared);
+      await this.start(gen, config, env);
     } catch (err) {
       this.fail(gen, `could not prepare the generation: ${(err as Error).message}`);
     }
   }
 
   /** Runs the build command in the workspace; resolves to a failure reason, or null on success. */
-  private runBuild(gen: Generation, env: NodeJS.ProcessEnv): Promise<string | null> {
+  private runBuild(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<string | null> {
     return new Promise((resolve) => {
-      const child = runCommand(this.config.build!, this.root, env, (text) => this.log(gen, text));
+      const child = runCommand(config.build!, this.root, env, (text) => this.log(gen, text));
       gen.child = child;
       this.track(child);
-      const limit = this.config.buildTimeoutSeconds;
+      const limit = config.buildTimeoutSeconds;
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -157,13 +168,13 @@ export class Generations {
     child.on('exit', () => this.hooks.groupEnded(pgid));
   }
 
-  private async start(gen: Generation, env: NodeJS.ProcessEnv): Promise<void> {
+  private async start(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<void> {
     this.setState(gen, 'starting');
     gen.port = await freePort();
     this.hooks.changed(true);
-    this.log(gen, `$ ${this.config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
+    this.log(gen, `$ ${config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
     const child = runCommand(
-      this.config.start,
+      config.start,
       gen.snapshot!.appDir,
       {
         ...env,
@@ -183,7 +194,7 @@ export class Generations {
       gen.exitCode = code;
       this.onExit(gen, code, signal);
     });
-    const { path: probePath, timeoutSeconds } = this.config.ready;
+    const { path: probePath, timeoutSeconds } = config.ready;
     const ready = await waitReady(gen.port, probePath, timeoutSeconds * 1000, () => exited || gen.halted);
     if (gen.halted || gen.state !== 'starting') return; // exited, killed or shut down meanwhile
     if (!ready) {
@@ -266,6 +277,7 @@ export class Generations {
     this.hooks.liveChanged();
     gen.stopping = (async () => {
       if (gen.child?.pid) await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`);
+      if (gen.runtime) gen.unsavedFiles = await gen.runtime.collect((line) => this.log(gen, line));
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);
       this.hooks.stopped(gen);

@@ -39,6 +39,7 @@ function generation(id: number, state: GenerationState, extra: Partial<Generatio
     stoppedAt: running || state === 'building' ? null : ago(10),
     exitCode: null,
     reason: null,
+    unsavedFiles: [],
     ...extra,
   };
 }
@@ -71,6 +72,8 @@ function state(
     watching: true,
     generations,
     sessions,
+    configError: null,
+    configRestart: [],
     ...extra,
   } as GatewayState;
 }
