@@ -99,6 +99,7 @@ class Handler(BaseHTTPRequestHandler):
             200,
             {
                 "generation": GENERATION,
+                "label": os.environ.get("NOTES_LABEL"),
                 "cwd": os.getcwd(),
                 "database": os.path.realpath(store.PATH),
                 "journal": store.read("PRAGMA journal_mode")[0][0],

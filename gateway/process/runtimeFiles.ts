@@ -21,8 +21,9 @@ const CACHES = picomatch(
 
 /** Watches one generation's snapshot from the moment it is complete. */
 export class RuntimeFiles {
-  /** Files with a later modification time were written by the generation's processes. */
-  private readonly since = Date.now();
+  /** Files with a later modification time were written by the generation's processes. Date.now() drops the
+   *  fraction of a millisecond that file times keep: + 1, or a file copied this very millisecond would count. */
+  private readonly since = Date.now() + 1;
 
   constructor(
     private readonly root: string,
