@@ -128,6 +128,28 @@ describe('data is shared by every generation (a SQLite app)', () => {
   });
 });
 
+describe('data survives a SIGKILLed gateway', () => {
+  let gw: RunningGateway;
+  let dir: string;
+  before(async () => {
+    dir = copyApp('notes');
+    gw = await RunningGateway.start(dir, ['--no-watch']);
+  });
+  after(() => gw.dispose());
+
+  it('the watchdog removes the snapshot, not the data its links reach', async () => {
+    const tab = new Browser(gw.port, gw.host(1));
+    await post(tab, '/login', 'user=ann');
+    await post(tab, '/notes', 'text=before the kill');
+    const { cwd } = json<Info>(await tab.get('/info'));
+    gw.child.kill('SIGKILL');
+    await waitFor('the snapshot removed by the watchdog', () => !exists(cwd), 20_000);
+    assert.equal(sql(dir, 'SELECT text FROM notes'), 'before the kill');
+    assert.equal(sql(dir, 'PRAGMA integrity_check'), 'ok');
+    assert.ok(fs.statSync(path.join(dir, 'uploads')).isDirectory());
+  });
+});
+
 for (const journal of ['wal', 'delete'] as const) {
   describe(`two generations write at once (journal_mode=${journal})`, () => {
     let gw: RunningGateway;
