@@ -57,19 +57,21 @@ export class RuntimeFiles {
       return [];
     }
     const found: string[] = [];
-    for (const entry of entries) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      // Links (node_modules, shared data, the app's own) lead out of the snapshot: never followed.
-      if (entry.isDirectory()) found.push(...(await this.written(child)));
-      else if (entry.isFile()) {
-        try {
-          if ((await fs.promises.lstat(path.join(this.appDir, child))).mtimeMs > this.since)
-            found.push(child);
-        } catch {
-          // removed meanwhile
-        }
-      }
-    }
+    // The files of one folder are stat'ed together, folders one after another: a large tree neither takes
+    // long nor floods the event loop.
+    const files = entries.filter((e) => e.isFile()).map((e) => (rel ? `${rel}/${e.name}` : e.name));
+    const stamps = await Promise.all(
+      files.map((child) =>
+        fs.promises.lstat(path.join(this.appDir, child)).then(
+          (stat) => stat.mtimeMs,
+          () => 0, // removed meanwhile
+        ),
+      ),
+    );
+    found.push(...files.filter((_, i) => stamps[i] > this.since));
+    // Links (node_modules, shared data, the app's own) lead out of the snapshot: never followed.
+    for (const entry of entries)
+      if (entry.isDirectory()) found.push(...(await this.written(rel ? `${rel}/${entry.name}` : entry.name)));
     return found;
   }
 }
