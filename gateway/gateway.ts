@@ -76,24 +76,19 @@ export class Gateway {
       this.changed(true);
     });
     this.sessions = new SessionStore(this.config.session, (session) => this.sessionEnded(session));
-    this.generations = new Generations(
-      options.root,
-      () => this.live.refresh(),
-      this.id,
-      snapshotBase(this.id),
-      {
-        changed: (urgent) => this.changed(urgent),
-        transition: (gen, from, to) => options.onTransition?.(gen, from, to),
-        output: (gen, text) => this.events.broadcastLog(gen.id, text),
-        groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
-        groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
-        liveChanged: () => this.tabs.liveChanged(),
-        stopped: (gen) => {
-          this.sessions.endAll(gen);
-          this.tabs.generationGone(gen);
-        },
+    const current = () => this.live.refresh(); // each deploy reads an edited baton.json
+    this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id), {
+      changed: (urgent) => this.changed(urgent),
+      transition: (gen, from, to) => options.onTransition?.(gen, from, to),
+      output: (gen, text) => this.events.broadcastLog(gen.id, text),
+      groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
+      groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
+      liveChanged: () => this.tabs.liveChanged(),
+      stopped: (gen) => {
+        this.sessions.endAll(gen);
+        this.tabs.generationGone(gen);
       },
-    );
+    });
     this.proxy = new WorkerProxy(() => this.port);
     this.tabs = new TabChannel(
       () => this.generations.live?.id ?? null,
