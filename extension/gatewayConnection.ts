@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type WebSocket from 'ws';
 import { ControlClient, readGatewayFile } from '../gateway/protocol/controlClient';
 import type { GatewayState, LogMessage } from '../gateway/protocol/types';
+import { DataWarnings } from './dataWarnings';
 import { Disposable } from './disposable';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
@@ -24,6 +25,7 @@ export class GatewayConnection extends Disposable {
   private latest: GatewayState | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private readonly warnings = new DataWarnings();
 
   constructor(readonly folder: string) {
     super();
@@ -111,6 +113,7 @@ export class GatewayConnection extends Disposable {
   private update(state: GatewayState | undefined): void {
     if (state === undefined && this.latest === undefined) return;
     this.latest = state;
+    this.warnings.update(this.folder, state);
     this.stateChanged.fire();
   }
 }

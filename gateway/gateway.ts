@@ -8,6 +8,7 @@ import type * as http from 'node:http';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { BatonConfig } from './config/config';
+import { LiveConfig, type ConfigReport } from './config/liveConfig';
 import type { ControlTarget } from './control/controlApi';
 import { newToken } from './control/auth';
 import { EventsChannel } from './control/events';
@@ -21,7 +22,8 @@ import { upgrade } from './http/upgrade';
 import type { Generation } from './lifecycle/generation';
 import { Generations } from './lifecycle/generations';
 import type { GatewayParts } from './parts';
-import { ignoreMatcher, snapshotBase } from './process/snapshot';
+import { snapshotRules } from './process/shared';
+import { snapshotBase } from './process/snapshot';
 import { ChangeWatcher } from './process/watcher';
 import { gatewayFilePath } from './protocol/controlClient';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
@@ -40,6 +42,8 @@ export interface GatewayOptions {
   onTransition?: (generation: Generation, from: GenerationState | null, to: GenerationState) => void;
   /** A deploy was triggered by file changes. */
   onChanges?: (files: string[], id: number) => void;
+  /** baton.json was edited: applied, or refused. */
+  onConfig?: (report: ConfigReport) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
   /** Something went wrong that the user should read (the gateway carries on). */
@@ -54,7 +58,7 @@ export class Gateway implements GatewayParts {
   readonly token = newToken();
   readonly id = randomBytes(6).toString('hex');
   readonly server: http.Server;
-  readonly config: BatonConfig;
+  private readonly live: LiveConfig;
   readonly generations: Generations;
   readonly sessions: SessionStore;
   readonly holds: Holds;
@@ -73,13 +77,16 @@ export class Gateway implements GatewayParts {
   private stopping: Promise<void> | null = null;
 
   constructor(private readonly options: GatewayOptions) {
-    this.config = options.config;
-    const ignored = ignoreMatcher(this.config.ignore);
+    this.live = new LiveConfig(options.root, options.config, (report) => {
+      options.onConfig?.(report);
+      this.stateChanged();
+    });
     this.sessions = new SessionStore(this.config.session, (session) => {
       this.generations.checkDrain(session.generation);
       this.stateChanged();
     });
-    this.generations = new Generations(options.root, this.config, this.id, snapshotBase(this.id), ignored, {
+    const current = () => this.live.refresh(); // each deploy reads an edited baton.json
+    this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id), {
       stateChanged: () => this.stateChanged(),
       transition: (gen, from, to) => options.onTransition?.(gen, from, to),
       output: (gen, text) => this.events.broadcastLog(gen.id, text),
@@ -122,7 +129,8 @@ export class Gateway implements GatewayParts {
     this.server.on('request', frontDoor(this));
     this.server.on('upgrade', (req, socket, head) => upgrade(req, socket, head, this));
     if (options.watch !== false) {
-      this.watcher = new ChangeWatcher(options.root, this.config.watch, ignored, (files) => {
+      const unwatched = (rel: string) => snapshotRules(this.config).unwatched(rel);
+      this.watcher = new ChangeWatcher(options.root, this.config.watch, unwatched, (files) => {
         if (this.stopping) return;
         options.onChanges?.(files, this.generations.deploy());
       });
@@ -176,6 +184,11 @@ export class Gateway implements GatewayParts {
     this.generations.deploy();
   }
 
+  /** The config in force (baton.json as last read successfully). */
+  get config(): BatonConfig {
+    return this.live.current;
+  }
+
   get url(): string {
     return `http://localhost:${this.port}/`;
   }
@@ -218,6 +231,8 @@ export class Gateway implements GatewayParts {
         .sort((a, b) => a.id - b.id)
         .map((g) => g.info()),
       sessions: [...this.sessions.all()].map((s) => s.info()),
+      configError: this.live.error,
+      configRestart: this.live.restart,
     };
   }
 
@@ -258,6 +273,7 @@ export class Gateway implements GatewayParts {
       if (this.idleTimer) clearInterval(this.idleTimer);
       if (this.flushTimer) clearTimeout(this.flushTimer);
       await this.watcher?.close();
+      this.live.close();
       this.server.close();
       await this.generations.shutdown();
       this.tabs.close();

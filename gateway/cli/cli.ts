@@ -8,6 +8,8 @@ import { ControlClient, ControlError, readGatewayFile } from '../protocol/contro
 import { Gateway, GatewayStartError } from '../gateway';
 import type { Generation } from '../lifecycle/generation';
 import { writeInitConfig } from '../config/init';
+import { describeConfigReport } from '../config/liveConfig';
+import { unsavedWarning } from '../protocol/unsaved';
 import { isAlive } from '../process/processes';
 import type { GatewayState, GenerationState } from '../protocol/types';
 import { table } from './table';
@@ -155,7 +157,10 @@ async function up(args: Args): Promise<void> {
       } else if (to === 'draining') print(`${label}draining  (${gen.sessions} sessions, ${gen.tabs} tabs)`);
       else if (to === 'stopped') print(`${label}stopped   ${gen.reason ?? ''}`);
       else print(`${label}${to.padEnd(10)}${gen.reason ?? ''}  (see "baton logs ${gen.id}")`);
+      const unsaved = unsavedWarning(gen.info());
+      if (unsaved) print(`warning  ${unsaved}`);
     },
+    onConfig: (report) => print(`config   ${describeConfigReport(report)}`),
     onChanges: (files, id) =>
       print(
         `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,

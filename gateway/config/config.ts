@@ -11,6 +11,8 @@ export interface BatonConfig {
   host: string;
   watch: string[];
   ignore: string[];
+  /** Data every generation shares: linked from the workspace into each snapshot, never copied. */
+  shared: string[];
   affinity: Affinity;
   follow: boolean;
   allowedHosts: string[];
@@ -34,6 +36,7 @@ export const DEFAULTS: Omit<BatonConfig, 'start'> = {
   host: '127.0.0.1',
   watch: ['**'],
   ignore: [],
+  shared: [],
   affinity: 'tab',
   follow: false,
   allowedHosts: [],
@@ -72,6 +75,13 @@ const integer =
       : fail(f, `a whole number from ${min} to ${max}`, v);
 const stringList: Check = (v, f) =>
   Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '') ? v : fail(f, 'a list of strings', v);
+const pathsUnderRoot: Check = (v, f) => {
+  const list = stringList(v, f) as string[];
+  const outside = list.find((p) => p.startsWith('/') || p.split('/').includes('..'));
+  return outside === undefined
+    ? list
+    : fail(f, 'paths relative to the app\'s root, such as "uploads/" or "db/*.sqlite3"', outside);
+};
 const oneOf =
   (...choices: string[]): Check =>
   (v, f) =>
@@ -111,6 +121,7 @@ const SHAPE: Record<string, Check> = {
   host: string,
   watch: stringList,
   ignore: stringList,
+  shared: pathsUnderRoot,
   affinity: oneOf('tab', 'session'),
   follow: boolean,
   allowedHosts: stringList,

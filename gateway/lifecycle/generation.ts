@@ -1,6 +1,7 @@
 // One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
 import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
+import type { RuntimeFiles } from '../process/runtimeFiles';
 import type { Snapshot } from '../process/snapshot';
 import { isPending, isRunning } from '../protocol/states';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
@@ -20,6 +21,9 @@ export class Generation {
   /** The address the worker listens on (null until known): 127.0.0.1, ::1 or another of its own. */
   address: string | null = null;
   snapshot: Snapshot | null = null;
+  /** What the worker writes inside the snapshot, named when it stops. */
+  runtime: RuntimeFiles | null = null;
+  unsavedFiles: string[] = [];
   readonly output = new RingBuffer();
 
   /** Sessions alive on this generation. */
@@ -61,6 +65,7 @@ export class Generation {
       stoppedAt: iso(this.stoppedAt),
       exitCode: this.exitCode,
       reason: this.reason,
+      unsavedFiles: this.unsavedFiles,
     };
   }
 }

@@ -9,6 +9,8 @@ import { MARKER_ENV, stopTree } from '../process/processes';
 import { adoptPortEnv } from '../process/adoptPortEnv';
 import { watchListen } from '../process/ports';
 import { wrongPortMessage } from '../process/portAdvice';
+import { RuntimeFiles } from '../process/runtimeFiles';
+import { snapshotRules } from '../process/shared';
 import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
 import type { GenerationState } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
@@ -54,12 +56,16 @@ export class Generations {
 
   constructor(
     private readonly root: string,
-    private readonly config: BatonConfig,
+    /** The config in force: baton.json can be edited while the gateway runs (see config/liveConfig). */
+    private readonly currentConfig: () => BatonConfig,
     private readonly gatewayId: string,
     private readonly snapshotDir: string,
-    private readonly ignored: (rel: string) => boolean,
     private readonly hooks: LifecycleHooks,
   ) {}
+
+  private get config(): BatonConfig {
+    return this.currentConfig();
+  }
 
   get(id: number): Generation | undefined {
     return this.byId.get(id);
@@ -107,36 +113,41 @@ export class Generations {
     this.byId.set(id, gen);
     this.hooks.transition(gen, null, 'building');
     this.hooks.stateChanged();
-    const env = { ...inheritedEnv(), ...this.config.env, BATON_GENERATION: String(id) };
+    // One config for the whole build and start, even if baton.json is edited meanwhile.
+    const config = this.config;
+    const env = { ...inheritedEnv(), ...config.env, BATON_GENERATION: String(id) };
     try {
-      if (this.config.build) {
-        this.log(gen, `$ ${this.config.build}\n`);
-        const failure = await this.runBuild(gen, env);
+      if (config.build) {
+        this.log(gen, `$ ${config.build}\n`);
+        const failure = await this.runBuild(gen, config, env);
         if (gen.halted) return; // stopped meanwhile
         if (failure) return this.fail(gen, failure);
         gen.child = null;
       }
+      const { ignored, shared } = snapshotRules(config);
       const snapshot = await createSnapshot(
         this.root,
         path.join(this.snapshotDir, `g${id}`),
-        this.ignored,
+        ignored,
         this.lastSnapshot,
+        shared,
       );
       if (gen.halted) return await removeSnapshot(snapshot.dir); // killed while it was being copied
       gen.snapshot = this.lastSnapshot = snapshot;
-      await this.start(gen, env);
+      gen.runtime = new RuntimeFiles(this.root, snapshot.appDir, shared);
+      await this.start(gen, config, env);
     } catch (err) {
       this.fail(gen, `could not prepare the generation: ${(err as Error).message}`);
     }
   }
 
   /** Runs the build command in the workspace; resolves to a failure reason, or null on success. */
-  private runBuild(gen: Generation, env: NodeJS.ProcessEnv): Promise<string | null> {
+  private runBuild(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<string | null> {
     return new Promise((resolve) => {
-      const child = runCommand(this.config.build!, this.root, env, (text) => this.log(gen, text));
+      const child = runCommand(config.build!, this.root, env, (text) => this.log(gen, text));
       gen.child = child;
       this.track(child);
-      const limit = this.config.buildTimeoutSeconds;
+      const limit = config.buildTimeoutSeconds;
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -166,20 +177,20 @@ export class Generations {
     child.on('exit', () => this.hooks.groupEnded(pgid));
   }
 
-  private async start(gen: Generation, env: NodeJS.ProcessEnv): Promise<void> {
+  private async start(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<void> {
     this.setState(gen, 'starting');
     gen.port = await freePort();
     this.hooks.stateChanged();
-    this.log(gen, `$ ${this.config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
+    this.log(gen, `$ ${config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
     const child = runCommand(
-      this.config.start,
+      config.start,
       gen.snapshot!.appDir,
       {
         ...env,
         PORT: String(gen.port),
         HOST: '127.0.0.1',
         [MARKER_ENV]: `${this.gatewayId}.${gen.id}`,
-        ...(this.config.adoptPort ? adoptPortEnv(env.NODE_OPTIONS) : {}),
+        ...(config.adoptPort ? adoptPortEnv(env.NODE_OPTIONS) : {}),
       },
       (text) => this.log(gen, text),
     );
@@ -193,7 +204,7 @@ export class Generations {
       gen.exitCode = code;
       this.onExit(gen, code, signal);
     });
-    const { path: probePath, timeoutSeconds } = this.config.ready;
+    const { path: probePath, timeoutSeconds } = config.ready;
     const misplaced = this.watchPort(gen, child, () => exited);
     const ready = await waitReady(
       gen.port,
@@ -302,6 +313,14 @@ export class Generations {
         await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`).catch((err: Error) =>
           this.log(gen, `[baton] could not stop every process of generation ${gen.id}: ${err.message}\n`),
         );
+      }
+      if (gen.runtime) {
+        gen.unsavedFiles = await gen.runtime
+          .collect((line) => this.log(gen, line))
+          .catch((err: Error) => {
+            this.log(gen, `[baton] could not look for files generation ${gen.id} wrote: ${err.message}\n`);
+            return [];
+          });
       }
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);

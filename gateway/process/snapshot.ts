@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
+import type { SharedPaths } from './shared';
 
 /** Always left out of snapshots and watching. */
 export const ALWAYS_IGNORED = ['node_modules', '.git', '.baton'];
@@ -53,6 +54,7 @@ export async function createSnapshot(
   dir: string,
   ignored: (rel: string) => boolean,
   previous: Snapshot | null,
+  shared: SharedPaths | null = null,
 ): Promise<Snapshot> {
   const top = resolutionTop(root);
   const appDir = path.join(dir, path.relative(top, root));
@@ -64,7 +66,8 @@ export async function createSnapshot(
     if (src === top) break;
   }
   const files = new Map<string, FileStamp>();
-  await copyTree(root, appDir, '', ignored, previous, files);
+  await copyTree(root, appDir, '', ignored, previous, files, shared);
+  await shared?.linkMissing(root, appDir);
   return { dir, appDir, files };
 }
 
@@ -75,17 +78,20 @@ async function copyTree(
   ignored: (rel: string) => boolean,
   previous: Snapshot | null,
   files: Map<string, FileStamp>,
+  shared: SharedPaths | null,
 ): Promise<void> {
   const entries = await fs.promises.readdir(path.join(srcRoot, rel), { withFileTypes: true });
   await Promise.all(
     entries.map(async (entry) => {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
+      // Shared data is linked, never copied, even where `ignore` also names it.
+      if (shared?.matches(child)) return shared.link(srcRoot, destRoot, child);
       if (ignored(child)) return;
       const src = path.join(srcRoot, child);
       const dest = path.join(destRoot, child);
       if (entry.isDirectory()) {
         await fs.promises.mkdir(dest);
-        return copyTree(srcRoot, destRoot, child, ignored, previous, files);
+        return copyTree(srcRoot, destRoot, child, ignored, previous, files, shared);
       }
       if (entry.isSymbolicLink()) {
         return fs.promises.symlink(await fs.promises.readlink(src), dest);

@@ -18,6 +18,9 @@ export interface GenerationInfo {
   stoppedAt: string | null;
   exitCode: number | null;
   reason: string | null;
+  /** Files the generation's processes created or changed inside its snapshot, which went with it
+   *  (relative to the root; shared data and interpreter caches excepted). Known once it stopped. */
+  unsavedFiles: string[];
 }
 
 export interface SessionInfo {
@@ -37,6 +40,10 @@ export interface GatewayState {
   watching: boolean;
   generations: GenerationInfo[];
   sessions: SessionInfo[];
+  /** Why the last edit of baton.json was refused (the config in force stays), or null. */
+  configError: string | null;
+  /** Fields of an edited baton.json that apply only after a restart of the gateway. */
+  configRestart: string[];
 }
 
 /** Contents of `<root>/.baton/gateway.json`. */

@@ -22,7 +22,17 @@ import {
 } from '../support/gateway';
 
 /** The field names DESIGN.md gives the state; `watching` is Baton's documented addition (gateway/types.ts). */
-const STATE_FIELDS = ['affinity', 'generations', 'live', 'port', 'root', 'sessions', 'watching'];
+const STATE_FIELDS = [
+  'affinity',
+  'configError',
+  'configRestart',
+  'generations',
+  'live',
+  'port',
+  'root',
+  'sessions',
+  'watching',
+];
 const GENERATION_FIELDS = [
   'createdAt',
   'exitCode',
@@ -36,6 +46,7 @@ const GENERATION_FIELDS = [
   'state',
   'stoppedAt',
   'tabs',
+  'unsavedFiles',
 ];
 const SESSION_FIELDS = ['generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
 const ORDER = ['building', 'starting', 'live', 'draining', 'stopped'];
@@ -99,6 +110,8 @@ describe('control API, events and CLI against a running gateway', () => {
     assert.deepEqual([gen.sessions, gen.tabs, gen.inflight], [1, 0, 0]);
     assert.ok(isIso(gen.createdAt) && isIso(gen.readyAt) && gen.readyAt! >= gen.createdAt);
     assert.deepEqual([gen.stoppedAt, gen.exitCode, gen.reason], [null, null, null]);
+    assert.deepEqual(gen.unsavedFiles, []);
+    assert.deepEqual([state.configError, state.configRestart], [null, []]);
 
     assert.equal(state.sessions.length, 1);
     const session = state.sessions[0];

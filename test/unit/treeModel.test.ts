@@ -40,6 +40,7 @@ function generation(id: number, state: GenerationState, extra: Partial<Generatio
     stoppedAt: worker || state === 'building' ? null : ago(10),
     exitCode: null,
     reason: null,
+    unsavedFiles: [],
     ...extra,
   };
 }
@@ -72,6 +73,8 @@ function state(
     watching: true,
     generations,
     sessions,
+    configError: null,
+    configRestart: [],
     ...extra,
   } as GatewayState;
 }
