@@ -38,6 +38,8 @@ export interface GatewayOptions {
   onTransition?: (generation: Generation, from: GenerationState | null, to: GenerationState) => void;
   /** A deploy was triggered by file changes. */
   onChanges?: (files: string[], id: number) => void;
+  /** Watching stopped by itself (an OS limit): deploy on save is off; the message says why and the fix. */
+  onWatchError?: (message: string) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
 }
@@ -105,10 +107,20 @@ export class Gateway {
       socket.once('close', () => this.sockets.delete(socket));
     });
     if (options.watch !== false) {
-      this.watcher = new ChangeWatcher(options.root, this.config.watch, ignored, (files) => {
-        if (this.stopping) return;
-        options.onChanges?.(files, this.generations.deploy());
-      });
+      this.watcher = new ChangeWatcher(
+        options.root,
+        this.config.watch,
+        ignored,
+        (files) => {
+          if (this.stopping) return;
+          options.onChanges?.(files, this.generations.deploy());
+        },
+        (message) => {
+          options.onWatchError?.(message);
+          this.changed(true);
+        },
+      );
+      this.generations.changes = this.watcher;
     }
   }
 
@@ -191,7 +203,8 @@ export class Gateway {
       port: this.port,
       affinity: this.config.affinity,
       live: this.generations.live?.id ?? null,
-      watching: this.watcher?.enabled ?? false,
+      watching: (this.watcher?.enabled && !this.watcher.error) ?? false,
+      watchError: this.watcher?.error ?? null,
       generations: this.generations
         .all()
         .sort((a, b) => a.id - b.id)

@@ -6,7 +6,13 @@ import type { BatonConfig } from '../config/config';
 import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
 import { MARKER_ENV, stopTree } from '../process/processes';
-import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
+import {
+  createSnapshot,
+  isDependencyDir,
+  removeSnapshot,
+  type Changes,
+  type Snapshot,
+} from '../process/snapshot';
 import type { GenerationState } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
 
@@ -28,6 +34,11 @@ export interface LifecycleHooks {
 /** How many stopped, failed or crashed generations the state keeps listing. */
 const KEEP_FINISHED = 20;
 
+export interface ChangeSource {
+  takeChanges(): Changes | null;
+  giveBack(changes: Changes | null): void;
+}
+
 export class Generations {
   private readonly byId = new Map<number, Generation>();
   live: Generation | null = null;
@@ -37,6 +48,8 @@ export class Generations {
   private followUp: number | null = null;
   private lastSnapshot: Snapshot | null = null;
   private shuttingDown = false;
+  /** What changed since the last snapshot (the watcher); without one every snapshot reads the whole app. */
+  changes: ChangeSource | null = null;
 
   constructor(
     private readonly root: string,
@@ -107,13 +120,24 @@ export class Generations {
         if (failure) return this.fail(gen, failure);
         gen.child = null;
       }
-      const snapshot = await createSnapshot(
-        this.root,
-        path.join(this.snapshotDir, `g${id}`),
-        this.ignored,
-        this.lastSnapshot,
-      );
-      if (gen.halted) return await removeSnapshot(snapshot.dir); // killed while it was being copied
+      await new Promise((resolve) => setImmediate(resolve)); // file events already queued count for this one
+      const changes = this.changes?.takeChanges() ?? null;
+      let snapshot: Snapshot;
+      try {
+        snapshot = await createSnapshot(this.root, path.join(this.snapshotDir, `g${id}`), {
+          ignored: this.ignored,
+          linked: isDependencyDir,
+          previous: this.lastSnapshot,
+          changes: this.lastSnapshot ? changes : null,
+        });
+      } catch (err) {
+        this.changes?.giveBack(changes);
+        throw err;
+      }
+      if (gen.halted) {
+        this.changes?.giveBack(changes);
+        return await removeSnapshot(snapshot.dir); // killed while it was being copied
+      }
       gen.snapshot = this.lastSnapshot = snapshot;
       await this.start(gen, env);
     } catch (err) {
@@ -271,12 +295,20 @@ export class Generations {
       this.hooks.stopped(gen);
       this.forgetOldest();
       if (gen.snapshot) {
-        if (gen.snapshot === this.lastSnapshot) this.lastSnapshot = null;
+        if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
         await removeSnapshot(gen.snapshot.dir);
       }
       this.hooks.changed(true);
     })();
     return gen.stopping;
+  }
+
+  /** The newest snapshot is going: the newest one left becomes the base, read whole once (the changes the
+   *  watcher kept are relative to the one that goes). */
+  private replaceBase(going: Generation): void {
+    const left = this.all().filter((g) => g !== going && g.snapshot && !g.stopping);
+    this.lastSnapshot = left.sort((a, b) => b.id - a.id)[0]?.snapshot ?? null;
+    this.changes?.giveBack(null);
   }
 
   /** Keeps the newest finished generations (their state and output) and forgets older ones: a long day of

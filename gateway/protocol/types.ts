@@ -35,6 +35,8 @@ export interface GatewayState {
   live: number | null;
   /** Whether file changes deploy a new generation (Toggle Deploy on Save flips it). */
   watching: boolean;
+  /** Why deploy on save stopped by itself (an OS limit on file watches, with the fix), or null. */
+  watchError: string | null;
   generations: GenerationInfo[];
   sessions: SessionInfo[];
 }

@@ -21,8 +21,17 @@ import {
   writeApp,
 } from '../support/gateway';
 
-/** The field names DESIGN.md gives the state; `watching` is Baton's documented addition (gateway/types.ts). */
-const STATE_FIELDS = ['affinity', 'generations', 'live', 'port', 'root', 'sessions', 'watching'];
+/** The field names DESIGN.md gives the state; `watching` and `watchError` are Baton's documented additions (gateway/types.ts). */
+const STATE_FIELDS = [
+  'affinity',
+  'generations',
+  'live',
+  'port',
+  'root',
+  'sessions',
+  'watchError',
+  'watching',
+];
 const GENERATION_FIELDS = [
   'createdAt',
   'exitCode',
