@@ -38,32 +38,42 @@ export function watchBases(globs: readonly string[]): { recursive: string[]; fla
   };
 }
 
-/** The message for an OS limit on watches: which limit, its value, and how to raise it. */
-export function watchLimitMessage(code: string | undefined): string | null {
+/** The OS limits on file watches (Linux), read before they are reached: then no file may open any more. */
+export function watchLimits(): { watches: string; instances: string } {
   const read = (name: string) => {
     try {
       return fs.readFileSync(`/proc/sys/fs/inotify/${name}`, 'utf8').trim();
     } catch {
-      return '?';
+      return 'unknown';
     }
   };
+  return { watches: read('max_user_watches'), instances: read('max_user_instances') };
+}
+
+/** The message for an OS limit on watches: which limit, its value, and how to raise it. */
+export function watchLimitMessage(
+  code: string | undefined,
+  limits: ReturnType<typeof watchLimits>,
+): string | null {
   const off = 'deploy on save is off';
   const by = 'deploy with "baton deploy" (or Deploy Generation) meanwhile';
   if (code === 'ENOSPC')
     return (
-      `${off}: the system limit of file watches is reached (fs.inotify.max_user_watches = ${read('max_user_watches')}). ` +
+      `${off}: the system limit of file watches is reached (fs.inotify.max_user_watches = ${limits.watches}). ` +
       `Raise it: sudo sysctl fs.inotify.max_user_watches=524288 (add the line to /etc/sysctl.d/ to keep it), ` +
       `or narrow "watch" in baton.json; ${by}`
     );
   if (code === 'EMFILE')
     return (
       `${off}: the limit of open files or of file watchers is reached (ulimit -n; fs.inotify.max_user_instances = ` +
-      `${read('max_user_instances')}). Raise it: sudo sysctl fs.inotify.max_user_instances=1024, or "ulimit -n" ` +
+      `${limits.instances}). Raise it: sudo sysctl fs.inotify.max_user_instances=1024, or "ulimit -n" ` +
       `before "baton up"; ${by}`
     );
   return null;
 }
 
+/** Read at start: once a limit on open files is reached, they could not be read any more. */
+const LIMITS = watchLimits();
 const gone = (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR';
 const join = (rel: string, name: string) => (rel ? `${rel}/${name}` : name);
 
@@ -225,7 +235,7 @@ export class ChangeWatcher {
   private fail(err: NodeJS.ErrnoException): void {
     if (this.error || this.closed) return;
     this.error =
-      watchLimitMessage(err.code) ??
+      watchLimitMessage(err.code, LIMITS) ??
       `deploy on save is off: watching ${this.root} failed (${err.message}); deploy with "baton deploy" meanwhile`;
     this.stopWatching();
     this.onError(this.error);
