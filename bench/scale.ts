@@ -99,11 +99,13 @@ function prober(port: number): { stop(): Promise<number> } {
 
 async function measure(dir: string, deploys: number, cli: string, log: Log): Promise<Measured> {
   const t0 = performance.now();
-  const gw = await RunningGateway.start(dir, [], true, cli);
-  const upToLiveMs = performance.now() - t0;
-  const probe = prober(gw.port);
+  const gw = await RunningGateway.start(dir, [], false, cli);
+  let probe: ReturnType<typeof prober> | null = null;
   const times: number[] = [];
   try {
+    await gw.waitState('generation 1 live', (s) => s.live === 1, 300_000);
+    const upToLiveMs = performance.now() - t0;
+    probe = prober(gw.port);
     for (let i = 1; i <= deploys; i++) {
       const saved = Date.now();
       fs.writeFileSync(path.join(dir, 'server.js'), SERVER.replace('edit 0', `edit ${i}`));
@@ -120,7 +122,7 @@ async function measure(dir: string, deploys: number, cli: string, log: Log): Pro
     );
     return result;
   } finally {
-    await probe.stop();
+    await probe?.stop();
     await gw.stop();
   }
 }
