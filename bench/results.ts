@@ -1,5 +1,6 @@
 // The shape of bench/results.json (numbers rounded; null where a tool was missing or a value not measured).
 import type { DeployResults } from './deploys';
+import type { ScaleResults } from './scale';
 
 export interface BenchResults {
   date: string;
@@ -31,4 +32,5 @@ export interface BenchResults {
   };
   drain: { lastSessionToStoppedMs: number | null; byLastSocketMs: number | null; byLogoutMs: number | null };
   sessions: { count: number; gatewayRssMB: number | null; baselineRssMB: number | null };
+  scale: ScaleResults | null;
 }

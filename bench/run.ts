@@ -1,6 +1,6 @@
 // `npm run bench`: starts everything on loopback, measures Baton against a direct worker, a plain http-proxy-3
 // proxy, nginx and nodemon, prints a table and writes bench/results.json, bench/results.svg and bench/results.png.
-// Env: BENCH_ROUNDS (3), BENCH_SECONDS (5) for the proxy runs; BENCH_ONLY=proxy,deploys,swap,drain,sessions
+// Env: BENCH_ROUNDS (3), BENCH_SECONDS (5) for the proxy runs; BENCH_ONLY=proxy,deploys,swap,drain,sessions,scale
 // runs a subset and writes nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +11,7 @@ import { writePng } from './png';
 import { benchDeploys } from './deploys';
 import { benchDrain, benchSessions, benchSwap } from './lifecycle';
 import { benchProxy } from './proxyBench';
+import { benchScale, scaleRows } from './scale';
 import type { BenchResults } from './results';
 import { findNginx } from './servers';
 import { round } from './stats';
@@ -19,7 +20,7 @@ import { table } from '../gateway/cli/table';
 
 const BENCH = path.join(REPO, 'bench');
 const APP = path.join(BENCH, 'app');
-const SCENARIOS = ['proxy', 'deploys', 'swap', 'drain', 'sessions'] as const;
+const SCENARIOS = ['proxy', 'deploys', 'swap', 'drain', 'sessions', 'scale'] as const;
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -137,6 +138,7 @@ function summary(r: BenchResults): string {
         verdict(atMost(r.sessions.gatewayRssMB, 100)),
       ],
       ['  gateway RSS before', show(r.sessions.baselineRssMB, ' MB', 1), '', ''],
+      ...(r.scale ? scaleRows(r.scale) : []),
     ],
     '   ',
   );
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
     },
     drain: { lastSessionToStoppedMs: null, byLastSocketMs: null, byLogoutMs: null },
     sessions: { count: 10_000, gatewayRssMB: null, baselineRssMB: null },
+    scale: null,
   };
   log(`baton bench — ${results.machine}`);
   if (!haveWrk())
@@ -247,6 +250,11 @@ async function main(): Promise<void> {
       gatewayRssMB: round(sessions.gatewayRssMB, 1),
       baselineRssMB: round(sessions.baselineRssMB, 1),
     };
+  }
+
+  if (run.has('scale')) {
+    log('\nscale: a 10-file app, 20,000 files + 50 MB of assets, 100,000 files; one file edited per deploy');
+    results.scale = await benchScale(log);
   }
 
   log(`\n${summary(results)}\n`);

@@ -55,6 +55,11 @@ export function stateIcon(state: GenerationState): TreeNode['icon'] {
   return ICONS[state];
 }
 
+/** Deploy on save's state; when it stopped by itself (an OS limit), why and the fix. */
+function deployOnSave(state: GatewayState): string {
+  return state.watchError ?? `deploy on save ${state.watching ? 'on' : 'off'}`;
+}
+
 /** The top level: generations of the one gateway, or one node per gateway in a multi-root workspace. */
 export function rootNodes(snapshots: readonly GatewaySnapshot[]): TreeNode[] {
   if (snapshots.length === 1) return generationNodes(snapshots[0]);
@@ -62,7 +67,7 @@ export function rootNodes(snapshots: readonly GatewaySnapshot[]): TreeNode[] {
 }
 
 function gatewayNode(s: GatewaySnapshot): TreeNode {
-  const { live, port, watching } = s.state;
+  const { live, port } = s.state;
   return {
     id: s.folder,
     kind: 'gateway',
@@ -71,7 +76,7 @@ function gatewayNode(s: GatewaySnapshot): TreeNode {
     description: [live === null ? 'no live generation' : `gen ${live} live`, `port ${port}`].join(' · '),
     tooltip: [
       `**${escapeMarkdown(s.name)}**: gateway on port ${port}`,
-      `deploy on save: ${watching ? 'on' : 'off'}`,
+      deployOnSave(s.state),
       escapeMarkdown(s.folder),
     ].join('  \n'),
     icon: { id: 'server' },
@@ -214,7 +219,7 @@ export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
   const tooltip = snapshots
     .map(({ name, state }) => {
       const live = state.live === null ? 'no live generation' : `generation ${state.live} live`;
-      const save = `deploy on save ${state.watching ? 'on' : 'off'}`;
+      const save = deployOnSave(state);
       return `${name}: ${live} on port ${state.port}, ${plural(state.sessions.length, 'session')}, ${save}`;
     })
     .join('\n');

@@ -42,6 +42,8 @@ export interface GatewayOptions {
   onTransition?: (generation: Generation, from: GenerationState | null, to: GenerationState) => void;
   /** A deploy was triggered by file changes. */
   onChanges?: (files: string[], id: number) => void;
+  /** Watching stopped by itself (an OS limit): deploy on save is off; the message says why and the fix. */
+  onWatchError?: (message: string) => void;
   /** baton.json was edited: applied, or refused. */
   onConfig?: (report: ConfigReport) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
@@ -130,10 +132,20 @@ export class Gateway implements GatewayParts {
     this.server.on('upgrade', (req, socket, head) => upgrade(req, socket, head, this));
     if (options.watch !== false) {
       const unwatched = (rel: string) => snapshotRules(this.config).unwatched(rel);
-      this.watcher = new ChangeWatcher(options.root, this.config.watch, unwatched, (files) => {
-        if (this.stopping) return;
-        options.onChanges?.(files, this.generations.deploy());
-      });
+      this.watcher = new ChangeWatcher(
+        options.root,
+        this.config.watch,
+        unwatched,
+        (files) => {
+          if (this.stopping) return;
+          options.onChanges?.(files, this.generations.deploy());
+        },
+        (message) => {
+          options.onWatchError?.(message);
+          this.stateChanged();
+        },
+      );
+      this.generations.changes = this.watcher;
     }
   }
 
@@ -225,7 +237,8 @@ export class Gateway implements GatewayParts {
       port: this.port,
       affinity: this.config.affinity,
       live: this.generations.live?.id ?? null,
-      watching: this.watcher?.enabled ?? false,
+      watching: (this.watcher?.enabled && !this.watcher.error) ?? false,
+      watchError: this.watcher?.error ?? null,
       generations: this.generations
         .all()
         .sort((a, b) => a.id - b.id)

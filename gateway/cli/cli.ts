@@ -165,6 +165,7 @@ async function up(args: Args): Promise<void> {
       print(
         `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
       ),
+    onWatchError: (message) => print(`baton    ${message}`),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
     onWarning: (message) => print(`baton    warning: ${message}`),
   });

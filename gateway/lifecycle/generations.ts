@@ -11,7 +11,13 @@ import { watchListen } from '../process/ports';
 import { wrongPortMessage } from '../process/portAdvice';
 import { RuntimeFiles } from '../process/runtimeFiles';
 import { snapshotRules } from '../process/shared';
-import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
+import {
+  createSnapshot,
+  isDependencyDir,
+  removeSnapshot,
+  type Changes,
+  type Snapshot,
+} from '../process/snapshot';
 import type { GenerationState } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
 
@@ -44,6 +50,11 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 /** How many stopped, failed or crashed generations the state keeps listing. */
 const KEEP_FINISHED = 20;
 
+export interface ChangeSource {
+  takeChanges(): Changes | null;
+  giveBack(changes: Changes | null): void;
+}
+
 export class Generations {
   private readonly byId = new Map<number, Generation>();
   live: Generation | null = null;
@@ -52,7 +63,10 @@ export class Generations {
   private deploying: Promise<void> | null = null;
   private followUp: number | null = null;
   private lastSnapshot: Snapshot | null = null;
+  private lastSnapshotConfig: BatonConfig | null = null;
   private shuttingDown = false;
+  /** What changed since the last snapshot (the watcher); without one every snapshot reads the whole app. */
+  changes: ChangeSource | null = null;
 
   constructor(
     private readonly root: string,
@@ -125,15 +139,32 @@ export class Generations {
         gen.child = null;
       }
       const { ignored, shared } = snapshotRules(config);
-      const snapshot = await createSnapshot(
-        this.root,
-        path.join(this.snapshotDir, `g${id}`),
-        ignored,
-        this.lastSnapshot,
-        shared,
-      );
-      if (gen.halted) return await removeSnapshot(snapshot.dir); // killed while it was being copied
+      await new Promise((resolve) => setImmediate(resolve)); // file events already queued count for this one
+      const changes = this.changes?.takeChanges() ?? null;
+      let snapshot: Snapshot;
+      try {
+        snapshot = await createSnapshot(this.root, path.join(this.snapshotDir, `g${id}`), {
+          ignored,
+          // Dependency folders and shared data are the workspace's own (shared data even where `ignore` names it).
+          linked: (rel) => isDependencyDir(rel) || shared.matches(rel),
+          previous: this.lastSnapshot,
+          // An edited baton.json may have changed what is ignored or shared: then read everything again.
+          changes: this.lastSnapshot && this.lastSnapshotConfig === config ? changes : null,
+        });
+        await shared.linkMissing(this.root, snapshot.appDir).catch(async (err) => {
+          await removeSnapshot(snapshot.dir);
+          throw err;
+        });
+      } catch (err) {
+        this.changes?.giveBack(changes);
+        throw err;
+      }
+      if (gen.halted) {
+        this.changes?.giveBack(changes);
+        return await removeSnapshot(snapshot.dir); // killed while it was being copied
+      }
       gen.snapshot = this.lastSnapshot = snapshot;
+      this.lastSnapshotConfig = config;
       gen.runtime = new RuntimeFiles(this.root, snapshot.appDir, shared);
       await this.start(gen, config, env);
     } catch (err) {
@@ -327,7 +358,7 @@ export class Generations {
       this.hooks.stopped(gen);
       this.forgetOldest();
       if (gen.snapshot) {
-        if (gen.snapshot === this.lastSnapshot) this.lastSnapshot = null;
+        if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
         await removeSnapshot(gen.snapshot.dir).catch((err: Error) =>
           this.log(gen, `[baton] could not remove the snapshot ${gen.snapshot!.dir}: ${err.message}\n`),
         );
@@ -335,6 +366,14 @@ export class Generations {
       this.hooks.stateChanged();
     })();
     return gen.stopping;
+  }
+
+  /** The newest snapshot is going: the newest one left becomes the base, read whole once (the changes the
+   *  watcher kept are relative to the one that goes). */
+  private replaceBase(going: Generation): void {
+    const left = this.all().filter((g) => g !== going && g.snapshot && !g.stopping);
+    this.lastSnapshot = left.sort((a, b) => b.id - a.id)[0]?.snapshot ?? null;
+    this.changes?.giveBack(null);
   }
 
   /** Keeps the newest finished generations (their state and output) and forgets older ones: a long day of

@@ -1,38 +1,57 @@
-// Snapshots of the app for one generation (DESIGN.md, "building"). They live outside the workspace, in the
-// system temp folder, so the user's TypeScript, ESLint, Jest and file watchers never see the copies; the
+// Snapshots of the app for one generation (ARCHITECTURE.md, "building"). They live outside the workspace, in
+// the system temp folder, so the user's TypeScript, ESLint, Jest and file watchers never see the copies; the
 // folders above the app are mirrored and their node_modules linked, so Node resolves the app's packages from
 // the snapshot exactly as from the workspace (npm workspaces included). Unchanged files are hard links to the
 // previous snapshot's copy, made read-only so that no worker can change a file another generation reads.
+// What the watcher saw change since the previous snapshot is all that is read from the workspace again; the
+// copy itself is in snapshotCopy.ts.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import type { SharedPaths } from './shared';
+import { copyInto, removeTree, type DirNode } from './snapshotCopy';
 
-/** Always left out of snapshots and watching. */
-export const ALWAYS_IGNORED = ['node_modules', '.git', '.baton'];
-
-export interface FileStamp {
-  size: number;
-  mtimeMs: number;
-}
+/** Folders of installed packages: linked to the workspace's own (never copied, never watched). */
+export const DEPENDENCY_DIRS = ['node_modules', '.venv', 'venv'];
+/** Folders tools rebuild by themselves: neither copied nor watched. Not dist, build, .next or target: a
+ *  `build` may produce them for `start` to run. */
+const CACHE_DIRS = ['__pycache__', '.pytest_cache', '.mypy_cache', '.tox', 'coverage', '.cache'];
+/** Always left out of snapshots and watching (dependency folders are linked instead). */
+export const ALWAYS_IGNORED = [...DEPENDENCY_DIRS, '.git', '.baton', ...CACHE_DIRS];
 
 export interface Snapshot {
   /** The generation's own folder (removed when it stops). */
   dir: string;
   /** Where the app's root is inside `dir`: the worker's working directory. */
   appDir: string;
-  /** Relative path → stamp of the source file that was copied. */
-  files: Map<string, FileStamp>;
+  /** What was put into `appDir`, with the stamps of the workspace files it came from. */
+  tree: DirNode;
+}
+
+/** What changed in the workspace since the previous snapshot, as the watcher saw it. */
+export interface Changes {
+  /** Relative paths that were created, changed or removed (a folder: anything inside it too). */
+  dirty: ReadonlySet<string>;
+  /** Whether every change inside this folder is reported (it is watched, recursively). */
+  covered(rel: string): boolean;
 }
 
 /** A test for relative POSIX paths: true when the path is left out (ALWAYS_IGNORED anywhere, or `ignore`). */
 export function ignoreMatcher(ignore: readonly string[]): (rel: string) => boolean {
   const user = ignore.length ? picomatch(ignore as string[], { dot: true }) : () => false;
   return (rel) => {
-    for (const part of rel.split('/')) if (ALWAYS_IGNORED.includes(part)) return true;
+    const parts = rel.split('/');
+    for (let i = 0; i < parts.length; i++) {
+      if (ALWAYS_IGNORED.includes(parts[i])) return true;
+      if (parts[i] === 'cache' && parts[i - 1] === '.next') return true;
+    }
     return user(rel) || user(`${rel}/`);
   };
+}
+
+/** True for a dependency folder (anywhere in the app): the snapshot links the workspace's own. */
+export function isDependencyDir(rel: string): boolean {
+  return DEPENDENCY_DIRS.includes(rel.slice(rel.lastIndexOf('/') + 1));
 }
 
 /** The base folder for this gateway's snapshots. */
@@ -49,71 +68,42 @@ function resolutionTop(root: string): string {
   }
 }
 
-export async function createSnapshot(
-  root: string,
-  dir: string,
-  ignored: (rel: string) => boolean,
-  previous: Snapshot | null,
-  shared: SharedPaths | null = null,
-): Promise<Snapshot> {
+export interface SnapshotOptions {
+  ignored: (rel: string) => boolean;
+  /** Paths the snapshot links to the workspace's own file or folder instead of copying. */
+  linked: (rel: string) => boolean;
+  /** The newest snapshot, whose unchanged files are hard-linked. */
+  previous: Snapshot | null;
+  /** What changed since `previous`; null when unknown (no watcher, or it may have missed something). */
+  changes: Changes | null;
+}
+
+/** Makes the snapshot in `dir`; on failure (a full disk…) nothing of it is left behind. */
+export async function createSnapshot(root: string, dir: string, options: SnapshotOptions): Promise<Snapshot> {
   const top = resolutionTop(root);
   const appDir = path.join(dir, path.relative(top, root));
-  await fs.promises.mkdir(appDir, { recursive: true });
-  for (let src = root; ; src = path.dirname(src)) {
-    const modules = path.join(src, 'node_modules');
-    if (fs.existsSync(modules))
-      await fs.promises.symlink(modules, path.join(dir, path.relative(top, src), 'node_modules'));
-    if (src === top) break;
+  try {
+    fs.mkdirSync(appDir, { recursive: true });
+    // The app's own dependency folders are linked by the copy; these are the ones above it.
+    for (let src = root; src !== top;) {
+      src = path.dirname(src);
+      const modules = path.join(src, 'node_modules');
+      if (fs.existsSync(modules))
+        fs.symlinkSync(modules, path.join(dir, path.relative(top, src), 'node_modules'));
+    }
+    const tree = await copyInto(root, appDir, options);
+    return { dir, appDir, tree };
+  } catch (err) {
+    await removeSnapshot(dir);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
+      throw new Error(
+        `the disk holding ${path.dirname(dir)} is full (${e.code}): free some space, then deploy again`,
+      );
+    throw err;
   }
-  const files = new Map<string, FileStamp>();
-  await copyTree(root, appDir, '', ignored, previous, files, shared);
-  await shared?.linkMissing(root, appDir);
-  return { dir, appDir, files };
 }
 
-async function copyTree(
-  srcRoot: string,
-  destRoot: string,
-  rel: string,
-  ignored: (rel: string) => boolean,
-  previous: Snapshot | null,
-  files: Map<string, FileStamp>,
-  shared: SharedPaths | null,
-): Promise<void> {
-  const entries = await fs.promises.readdir(path.join(srcRoot, rel), { withFileTypes: true });
-  await Promise.all(
-    entries.map(async (entry) => {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      // Shared data is linked, never copied, even where `ignore` also names it.
-      if (shared?.matches(child)) return shared.link(srcRoot, destRoot, child);
-      if (ignored(child)) return;
-      const src = path.join(srcRoot, child);
-      const dest = path.join(destRoot, child);
-      if (entry.isDirectory()) {
-        await fs.promises.mkdir(dest);
-        return copyTree(srcRoot, destRoot, child, ignored, previous, files, shared);
-      }
-      if (entry.isSymbolicLink()) {
-        return fs.promises.symlink(await fs.promises.readlink(src), dest);
-      }
-      if (!entry.isFile()) return;
-      const stat = await fs.promises.stat(src);
-      const stamp = { size: stat.size, mtimeMs: stat.mtimeMs };
-      files.set(child, stamp);
-      const old = previous?.files.get(child);
-      if (old && old.size === stamp.size && old.mtimeMs === stamp.mtimeMs) {
-        try {
-          return await fs.promises.link(path.join(previous!.appDir, child), dest);
-        } catch {
-          // the previous snapshot is gone or on another device: copy instead
-        }
-      }
-      await fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE);
-      await fs.promises.chmod(dest, stat.mode & 0o555);
-    }),
-  );
-}
-
-export async function removeSnapshot(dir: string): Promise<void> {
-  await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+export function removeSnapshot(dir: string): Promise<void> {
+  return removeTree(dir);
 }

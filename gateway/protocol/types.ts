@@ -38,6 +38,8 @@ export interface GatewayState {
   live: number | null;
   /** Whether file changes deploy a new generation (Toggle Deploy on Save flips it). */
   watching: boolean;
+  /** Why deploy on save stopped by itself (an OS limit on file watches, with the fix), or null. */
+  watchError: string | null;
   generations: GenerationInfo[];
   sessions: SessionInfo[];
   /** Why the last edit of baton.json was refused (the config in force stays), or null. */

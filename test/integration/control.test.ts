@@ -21,7 +21,7 @@ import {
   writeApp,
 } from '../support/gateway';
 
-/** The field names DESIGN.md gives the state; `watching` is Baton's documented addition (gateway/types.ts). */
+/** The field names the state has; `watching`, `watchError`, `configError` and `configRestart` are Baton's additions (see README). */
 const STATE_FIELDS = [
   'affinity',
   'configError',
@@ -31,6 +31,7 @@ const STATE_FIELDS = [
   'port',
   'root',
   'sessions',
+  'watchError',
   'watching',
 ];
 const GENERATION_FIELDS = [

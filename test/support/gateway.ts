@@ -164,8 +164,9 @@ export class RunningGateway {
     public client: ControlClient | null = null,
   ) {}
 
-  static async start(dir: string, args: string[] = [], waitLive = true): Promise<RunningGateway> {
-    const child = spawn(process.execPath, [CLI, 'up', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `cli`: another build of baton (the benchmarks compare one). */
+  static async start(dir: string, args: string[] = [], waitLive = true, cli = CLI): Promise<RunningGateway> {
+    const child = spawn(process.execPath, [cli, 'up', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const gw = new RunningGateway(dir, child);
     child.stdout!.setEncoding('utf8').on('data', (t: string) => (gw.output += t));
     child.stderr!.setEncoding('utf8').on('data', (t: string) => (gw.output += t));

@@ -71,6 +71,7 @@ function state(
     affinity: 'tab',
     live,
     watching: true,
+    watchError: null,
     generations,
     sessions,
     configError: null,
@@ -233,6 +234,12 @@ describe('summarize', () => {
     const summary = summarize([snapshot(state([generation(1, 'building')], [], { watching: false }))]);
     assert.equal(summary.text, '$(layers) gen 1 building · 0 sessions');
     assert.match(summary.tooltip, /no live generation.*deploy on save off/);
+  });
+
+  test('deploy on save that stopped by itself says why', () => {
+    const why = 'deploy on save is off: the system limit of file watches is reached';
+    const s = state([generation(1, 'live')], [], { watching: false, watchError: why });
+    assert.match(summarize([snapshot(s)]).tooltip, /deploy on save is off: the system limit/);
   });
 
   test('several gateways and none', () => {

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  createSnapshot,
+  ignoreMatcher,
+  isDependencyDir,
+  removeSnapshot,
+  type Changes,
+  type Snapshot,
+  type SnapshotOptions,
+} from '../../gateway/process/snapshot';
+
+const temp: string[] = [];
+after(() => temp.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-snap-'));
+  temp.push(dir);
+  return dir;
+}
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+}
+
+/** Every path under `dir` (links not followed) → file text, "->target" for a link, "/" for a folder. */
+function listing(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      const full = path.join(dir, child);
+      if (entry.isSymbolicLink()) out[child] = `->${fs.readlinkSync(full)}`;
+      else if (entry.isDirectory()) {
+        out[child] = '/';
+        walk(child);
+      } else out[child] = fs.readFileSync(full, 'utf8');
+    }
+  };
+  walk('');
+  return out;
+}
+
+const everything: Changes['covered'] = () => true;
+
+function options(previous: Snapshot | null, changes: Changes | null, more: Partial<SnapshotOptions> = {}) {
+  return { ignored: ignoreMatcher([]), linked: isDependencyDir, previous, changes, ...more };
+}
+
+describe('snapshots', () => {
+  test('the next snapshot reads only what the watcher saw change, and hard-links the rest', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, {
+      'server.js': 'one',
+      'src/a.js': 'a',
+      'src/deep/b.js': 'b',
+      'src/old/c.js': 'c',
+      'gone.js': 'x',
+    });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    assert.deepEqual(listing(first.appDir), listing(root));
+
+    write(root, { 'server.js': 'two', 'src/new/d.js': 'd', 'src/deep/e.js': 'e' });
+    fs.rmSync(path.join(root, 'gone.js'));
+    fs.renameSync(path.join(root, 'src/old'), path.join(root, 'src/moved'));
+    const reported = ['server.js', 'src/new', 'src/deep/e.js', 'gone.js', 'src/old', 'src/moved'];
+    // Changed but not reported: proof that unreported paths come from the previous snapshot, unread.
+    write(root, { 'src/a.js': 'A' });
+    const second = await createSnapshot(
+      root,
+      path.join(base, 'g2'),
+      options(first, { dirty: new Set(reported), covered: everything }),
+    );
+    const expected = listing(root);
+    expected['src/a.js'] = 'a';
+    assert.deepEqual(listing(second.appDir), expected);
+    const inode = (s: Snapshot, rel: string) => fs.statSync(path.join(s.appDir, rel)).ino;
+    assert.equal(inode(second, 'src/deep/b.js'), inode(first, 'src/deep/b.js'), 'unchanged: a hard link');
+    assert.notEqual(inode(second, 'server.js'), inode(first, 'server.js'), 'changed: a copy');
+
+    // Without the watcher (or when it is unsure) the whole workspace is read again.
+    const third = await createSnapshot(root, path.join(base, 'g3'), options(second, null));
+    assert.deepEqual(listing(third.appDir), listing(root));
+    assert.equal(
+      inode(third, 'src/deep/b.js'),
+      inode(first, 'src/deep/b.js'),
+      'unchanged stamps: a hard link',
+    );
+  });
+
+  test('hard-linked files keep working when the older snapshot is removed', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    write(root, { 'a.js': 'A' });
+    const second = await createSnapshot(
+      root,
+      path.join(base, 'g2'),
+      options(first, { dirty: new Set(['a.js']), covered: everything }),
+    );
+    await removeSnapshot(first.dir);
+    assert.ok(!fs.existsSync(first.dir));
+    assert.deepEqual(listing(second.appDir), { 'a.js': 'A', lib: '/', 'lib/b.js': 'b' });
+    assert.equal(fs.statSync(path.join(second.appDir, 'lib/b.js')).mode & 0o222, 0, 'read-only');
+    // A snapshot made from one whose own base is gone is whole too.
+    write(root, { 'lib/c.js': 'c' });
+    const third = await createSnapshot(
+      root,
+      path.join(base, 'g3'),
+      options(second, { dirty: new Set(['lib/c.js']), covered: everything }),
+    );
+    assert.deepEqual(listing(third.appDir), listing(root));
+  });
+
+  test('symbolic links are copied as links, never followed or chmodded through', async () => {
+    const root = tempDir();
+    const outside = tempDir();
+    write(outside, { 'secret.txt': 'outside', 'dir/x.txt': 'x' });
+    fs.chmodSync(path.join(outside, 'secret.txt'), 0o644);
+    write(root, { 'a.js': 'a' });
+    fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'link.txt'));
+    fs.symlinkSync(path.join(outside, 'dir'), path.join(root, 'linkdir'));
+    fs.symlinkSync('a.js', path.join(root, 'relative.js'));
+    const snap = await createSnapshot(root, path.join(tempDir(), 'g1'), options(null, null));
+    const listed = listing(snap.appDir);
+    assert.equal(listed['link.txt'], `->${path.join(outside, 'secret.txt')}`);
+    assert.equal(listed['linkdir'], `->${path.join(outside, 'dir')}`);
+    assert.equal(listed['relative.js'], '->a.js');
+    assert.equal(fs.statSync(path.join(outside, 'secret.txt')).mode & 0o777, 0o644, 'target untouched');
+  });
+
+  test('dependency folders are linked, caches left out, build output kept', async () => {
+    const root = tempDir();
+    write(root, {
+      '.venv/bin/python': '#!/bin/sh\n',
+      'venv/lib/x.py': '',
+      'node_modules/m/index.js': '',
+      'pkg/node_modules/n/index.js': '',
+      '__pycache__/a.pyc': '',
+      'app/__pycache__/b.pyc': '',
+      '.pytest_cache/v': '',
+      '.mypy_cache/v': '',
+      '.tox/v': '',
+      '.next/cache/v': '',
+      '.next/server/page.js': 'page',
+      'coverage/lcov.info': '',
+      '.cache/x': '',
+      'dist/app.js': 'dist',
+      'build/app.js': 'build',
+      'target/app.jar': 'jar',
+      'app/main.py': 'main',
+    });
+    const snap = await createSnapshot(root, path.join(tempDir(), 'g1'), options(null, null));
+    const listed = listing(snap.appDir);
+    for (const dep of ['.venv', 'venv', 'node_modules', 'pkg/node_modules'])
+      assert.equal(listed[dep], `->${path.join(root, dep)}`, dep);
+    for (const cache of [
+      '__pycache__',
+      'app/__pycache__',
+      '.pytest_cache',
+      '.mypy_cache',
+      '.tox',
+      '.next/cache',
+    ])
+      assert.equal(listed[cache], undefined, cache);
+    assert.equal(listed['coverage'], undefined);
+    assert.equal(listed['.cache'], undefined);
+    for (const kept of [
+      '.next/server/page.js',
+      'dist/app.js',
+      'build/app.js',
+      'target/app.jar',
+      'app/main.py',
+    ])
+      assert.ok(listed[kept], kept);
+  });
+
+  test('a file or folder that vanishes while the snapshot is made is skipped', async () => {
+    const root = tempDir();
+    write(root, { 'a.js': 'a', '.a.js.swp': 'swap', 'tmp/x': 'x' });
+    const ignored = ignoreMatcher([]);
+    // The editor removes its swap file (and a tool its temp folder) after the folder was listed, before it is read.
+    const vanishing: SnapshotOptions['ignored'] = (rel) => {
+      if (rel === '.a.js.swp' || rel === 'tmp') fs.rmSync(path.join(root, rel), { recursive: true });
+      return ignored(rel);
+    };
+    const first = await createSnapshot(
+      root,
+      path.join(tempDir(), 'g1'),
+      options(null, null, { ignored: vanishing }),
+    );
+    assert.deepEqual(listing(first.appDir), { 'a.js': 'a' });
+    // A reported path that is already gone again (an atomic save's temporary file) is skipped too.
+    write(root, { 'a.js': 'A' });
+    const second = await createSnapshot(
+      root,
+      path.join(tempDir(), 'g2'),
+      options(first, { dirty: new Set(['a.js.tmp-123', 'a.js']), covered: everything }),
+    );
+    assert.deepEqual(listing(second.appDir), { 'a.js': 'A' });
+  });
+
+  test('a snapshot that fails (file size limit, as a full disk) leaves no folder behind', () => {
+    const root = tempDir();
+    write(root, { 'small.js': 'a', 'lib/x.js': 'x' });
+    fs.writeFileSync(path.join(root, 'big.bin'), Buffer.alloc(1024 * 1024));
+    const dest = path.join(tempDir(), 'g1');
+    const script = `
+      process.on('SIGXFSZ', () => {});
+      const { createSnapshot, ignoreMatcher, isDependencyDir } = require(${JSON.stringify(require.resolve('../../gateway/process/snapshot'))});
+      createSnapshot(${JSON.stringify(root)}, ${JSON.stringify(dest)},
+        { ignored: ignoreMatcher([]), linked: isDependencyDir, previous: null, changes: null })
+        .then(() => console.log('made'), (err) => console.log('failed: ' + err.code));`;
+    const run = spawnSync('sh', ['-c', 'ulimit -f 64 && exec "$0" -e "$1"', process.execPath, script], {
+      encoding: 'utf8',
+    });
+    assert.match(run.stdout, /failed: EFBIG/, run.stderr);
+    assert.ok(!fs.existsSync(dest), 'the half-made snapshot is removed');
+  });
+});
