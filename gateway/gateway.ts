@@ -144,6 +144,7 @@ export class Gateway implements GatewayParts {
           options.onWatchError?.(message);
           this.stateChanged();
         },
+        () => this.stateChanged(),
       );
       this.generations.changes = this.watcher;
     }
@@ -239,6 +240,7 @@ export class Gateway implements GatewayParts {
       live: this.generations.live?.id ?? null,
       watching: (this.watcher?.enabled && !this.watcher.error) ?? false,
       watchError: this.watcher?.error ?? null,
+      missedChanges: [...(this.watcher?.missed ?? [])],
       generations: this.generations
         .all()
         .sort((a, b) => a.id - b.id)

@@ -40,6 +40,8 @@ export interface GatewayState {
   watching: boolean;
   /** Why deploy on save stopped by itself (an OS limit on file watches, with the fix), or null. */
   watchError: string | null;
+  /** Files saved while deploy on save was off (the next deploy takes them). */
+  missedChanges: string[];
   generations: GenerationInfo[];
   sessions: SessionInfo[];
   /** Why the last edit of baton.json was refused (the config in force stays), or null. */

@@ -21,13 +21,14 @@ import {
   writeApp,
 } from '../support/gateway';
 
-/** The field names the state has; `watching`, `watchError`, `configError` and `configRestart` are Baton's additions (see README). */
+/** The field names the state has; `watching`, `watchError`, `missedChanges`, `configError` and `configRestart` are Baton's additions (see README). */
 const STATE_FIELDS = [
   'affinity',
   'configError',
   'configRestart',
   'generations',
   'live',
+  'missedChanges',
   'port',
   'root',
   'sessions',

@@ -11,7 +11,6 @@ import {
   pidAlive,
   request,
   RunningGateway,
-  sleep,
   taggedProcesses,
   tinyApp,
   waitFor,
@@ -369,8 +368,10 @@ describe('snapshots and deploy on save', () => {
     await gw.client!.setWatching(false);
     assert.equal((await gw.state()).watching, false);
     fs.writeFileSync(path.join(dir, 'version.txt'), 'three\n');
-    await sleep(600); // well past the watcher's debounce
-    assert.equal((await gw.state()).generations.length, 2, 'no deploy while off');
+    const off = await gw.waitState('the save noted as missed', (s) =>
+      s.missedChanges.includes('version.txt'),
+    );
+    assert.equal(off.generations.length, 2, 'no deploy while off');
 
     await gw.client!.setWatching(true);
     assert.equal((await gw.state()).watching, true);

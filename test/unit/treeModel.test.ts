@@ -72,6 +72,7 @@ function state(
     live,
     watching: true,
     watchError: null,
+    missedChanges: [],
     generations,
     sessions,
     configError: null,
