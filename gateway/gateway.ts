@@ -23,7 +23,8 @@ import { isNavigation, route, type RouteInput } from './http/route';
 import { SessionStore, type Session } from './holders/sessions';
 import { ignoreMatcher, snapshotBase } from './process/snapshot';
 import { TabChannel, type Tab } from './holders/tabs';
-import type { GatewayState, GenerationState } from './protocol/types';
+import type { GatewayState, GenerationState, OutputStream } from './protocol/types';
+import { LogFiles, readLogFile } from './lifecycle/logFiles';
 import { ChangeWatcher } from './process/watcher';
 
 export interface GatewayOptions {
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   onChanges?: (files: string[], id: number) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
+  /** A generation's build or worker wrote output (for `baton up`'s terminal). */
+  onOutput?: (generation: number, text: string, stream: OutputStream) => void;
 }
 
 export class GatewayStartError extends Error {}
@@ -58,6 +61,7 @@ export class Gateway {
   private readonly config: BatonConfig;
   private watcher: ChangeWatcher | null = null;
   private watchdog: ChildProcess | null = null;
+  private logFiles: LogFiles | null = null;
   private clientScript: Buffer | null = null;
   private port = 0;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -73,7 +77,11 @@ export class Gateway {
     this.generations = new Generations(options.root, this.config, this.id, snapshotBase(this.id), ignored, {
       changed: (urgent) => this.changed(urgent),
       transition: (gen, from, to) => options.onTransition?.(gen, from, to),
-      output: (gen, text) => this.events.broadcastLog(gen.id, text),
+      output: (gen, text, stream) => {
+        this.events.broadcastLog(gen.id, text, stream);
+        this.logFiles?.append(gen.id, text, () => gen.output.text());
+        options.onOutput?.(gen.id, text, stream);
+      },
       groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
       groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
       liveChanged: () => this.tabs.liveChanged(),
@@ -147,6 +155,7 @@ export class Gateway {
       token: this.token,
       startedAt: new Date().toISOString(),
     });
+    this.logFiles = new LogFiles(this.options.root);
     if (this.options.managed) {
       this.idleTimer = setInterval(() => this.checkManagedIdle(), 2000);
       this.idleTimer.unref();
@@ -281,7 +290,18 @@ export class Gateway {
   ): void {
     const cookies: string[] = [];
     let session: Session | undefined;
-    if (sid) session = this.sessions.touch(gen, sid, req.headers['user-agent']);
+    const page = isNavigation(
+      req.method ?? 'GET',
+      req.headers['sec-fetch-mode'] as string | undefined,
+      req.headers.accept,
+    );
+    if (sid)
+      session = this.sessions.touch(
+        gen,
+        sid,
+        req.headers['user-agent'],
+        page ? req.url : req.headers.referer,
+      );
     else cookies.push(sidCookie(randomBytes(16).toString('base64url')));
     if (pin) cookies.push(pinCookie(gen.id));
     this.hold(gen, session);
@@ -291,11 +311,7 @@ export class Gateway {
       generation: gen.id,
       workerPort: gen.port!,
       cookies,
-      page: isNavigation(
-        req.method ?? 'GET',
-        req.headers['sec-fetch-mode'] as string | undefined,
-        req.headers.accept,
-      ),
+      page,
       inject: this.config.inject,
       appCookie: this.config.session.cookie,
       onLogout: logoutSession ? () => this.sessions.end(logoutSession, 'logout') : null,
@@ -397,7 +413,7 @@ export class Gateway {
         deploy: () => this.generations.deploy(),
         kill: (id) => this.generations.kill(id),
         promote: (id) => this.generations.promote(id),
-        logs: (id) => this.generations.get(id)?.output.text() ?? null,
+        logs: (id) => this.generations.get(id)?.output.text() ?? readLogFile(this.options.root, id),
         setWatching: (enabled) => this.setWatching(enabled),
         shutdown: () => void this.stop('stopped through the control API'),
       });

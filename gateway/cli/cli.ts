@@ -9,16 +9,22 @@ import type { Generation } from '../lifecycle/generation';
 import { writeInitConfig } from '../config/init';
 import { isAlive } from '../process/processes';
 import type { GatewayState, GenerationState } from '../protocol/types';
+import { outputPrinter } from './output';
 import { table } from './table';
+import { readLogFile } from '../lifecycle/logFiles';
 
 const USAGE = `Usage: baton <command> [dir]
 
-  up [dir] [--port N] [--no-watch]   run the gateway for the app in dir (default .) in the foreground
+  up [dir] [--port N] [--no-watch] [--quiet-workers]
+                                     run the gateway for the app in dir (default .) in the foreground;
+                                     every generation's output is shown, prefixed "gen N | " ("gen N ! "
+                                     for stderr), unless --quiet-workers
   deploy [dir]                       deploy a new generation
   status [dir] [--json]              show generations and sessions
   kill N [dir]                       stop generation N now
   promote N [dir]                    make running generation N live again (rollback)
-  logs N [dir]                       print generation N's build and worker output
+  logs N [dir]                       print generation N's build and worker output (kept in
+                                     .baton/logs/ after the gateway stopped, until the next "up")
   down [dir]                         stop the gateway and every worker
   init [dir]                         write a baton.json inferred from the app
 `;
@@ -117,7 +123,16 @@ async function up(args: Args): Promise<void> {
       throw new UsageError('--port needs a number from 0 to 65535');
   }
   const started = new Map<number, number>();
-  const print = (text: string) => process.stdout.write(text + '\n');
+  const printOutput = args.flags.has('quiet-workers')
+    ? undefined
+    : outputPrinter(
+        (text) => process.stdout.write(text),
+        process.stdout.isTTY === true && !process.env.NO_COLOR,
+      );
+  const print = (text: string) => {
+    printOutput?.flush();
+    process.stdout.write(text + '\n');
+  };
   const gateway = new Gateway({
     root: dir,
     config,
@@ -144,6 +159,7 @@ async function up(args: Args): Promise<void> {
         `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
       ),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
+    onOutput: printOutput,
   });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -210,7 +226,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'logs': {
       const id = generationArg(args);
-      process.stdout.write(await clientFor(dirArg(args)).logs(id));
+      const dir = dirArg(args);
+      const file = readGatewayFile(dir);
+      if (file && isAlive(file.pid)) {
+        process.stdout.write(await clientFor(dir).logs(id));
+        return;
+      }
+      // No gateway: what the last one kept.
+      const kept = readLogFile(dir, id);
+      if (kept === null) {
+        throw new ControlError(
+          `no gateway is running for ${dir} and no output of generation ${id} is kept in .baton/logs/`,
+        );
+      }
+      process.stdout.write(kept);
       return;
     }
     case 'down': {

@@ -11,6 +11,9 @@ export class Session {
   tabsClosedAt: number | null = null;
   timer: NodeJS.Timeout | null = null;
   timerDue = 0;
+  readonly createdAt = Date.now();
+  /** The first page it was seen on (path only), so that the editor can tell sessions apart. */
+  firstPath: string | null = null;
 
   constructor(
     readonly key: string,
@@ -31,6 +34,8 @@ export class Session {
       tabs: this.tabs,
       lastSeen: new Date(this.lastSeen).toISOString(),
       userAgent: this.userAgent,
+      firstPath: this.firstPath,
+      createdAt: new Date(this.createdAt).toISOString(),
     };
   }
 }
@@ -49,8 +54,16 @@ export class SessionStore {
     return this.byKey.get(`${generation}:${sid}`);
   }
 
-  /** The session of this cookie on this generation, created when the generation may take new sessions. */
-  touch(generation: Generation, sid: string, userAgent: string | undefined): Session | undefined {
+  /**
+   * The session of this cookie on this generation, created when the generation may take new sessions.
+   * `page`: the URL of the page the request belongs to (a navigation's own URL or a Referer), if known.
+   */
+  touch(
+    generation: Generation,
+    sid: string,
+    userAgent: string | undefined,
+    page?: string,
+  ): Session | undefined {
     const key = `${generation.id}:${sid}`;
     let session = this.byKey.get(key);
     if (!session) {
@@ -61,6 +74,7 @@ export class SessionStore {
       generation.sessions++;
     }
     session.lastSeen = Date.now();
+    if (session.firstPath === null && page) session.firstPath = pagePath(page);
     return session;
   }
 
@@ -111,5 +125,14 @@ export class SessionStore {
 
   all(): IterableIterator<Session> {
     return this.byKey.values();
+  }
+}
+
+/** The path of a page URL (absolute or path-only), without query or fragment, at most 200 characters. */
+export function pagePath(page: string): string | null {
+  try {
+    return new URL(page, 'http://page').pathname.slice(0, 200);
+  } catch {
+    return null;
   }
 }

@@ -7,16 +7,17 @@ import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
 import { MARKER_ENV, stopTree } from '../process/processes';
 import { createSnapshot, removeSnapshot, type Snapshot } from '../process/snapshot';
-import type { GenerationState } from '../protocol/types';
+import type { GenerationState, OutputStream } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
+import { toWorkspacePaths } from './workspacePaths';
 
 export interface LifecycleHooks {
   /** Something about a generation changed; `urgent` for state changes (counts are throttled). */
   changed(urgent: boolean): void;
   /** A generation moved from one lifecycle state to another (null: it was just created). */
   transition(generation: Generation, from: GenerationState | null, to: GenerationState): void;
-  /** A generation's output grew. */
-  output(generation: Generation, text: string): void;
+  /** A generation's output grew (snapshot paths already shown as the workspace paths they came from). */
+  output(generation: Generation, text: string, stream: OutputStream): void;
   /** A process group was started / is gone (for the watchdog). */
   groupStarted(pgid: number): void;
   groupEnded(pgid: number): void;
@@ -88,9 +89,10 @@ export class Generations {
     this.hooks.changed(true);
   }
 
-  private log(gen: Generation, text: string): void {
+  private log(gen: Generation, raw: string, stream: OutputStream = 'baton'): void {
+    const text = gen.snapshot ? toWorkspacePaths(raw, gen.snapshot.appDir, this.root) : raw;
     gen.output.push(text);
-    this.hooks.output(gen, text);
+    this.hooks.output(gen, text, stream);
   }
 
   private async build(id: number): Promise<void> {
@@ -124,7 +126,9 @@ export class Generations {
   /** Runs the build command in the workspace; resolves to a failure reason, or null on success. */
   private runBuild(gen: Generation, env: NodeJS.ProcessEnv): Promise<string | null> {
     return new Promise((resolve) => {
-      const child = runCommand(this.config.build!, this.root, env, (text) => this.log(gen, text));
+      const child = runCommand(this.config.build!, this.root, env, (text, stream) =>
+        this.log(gen, text, stream),
+      );
       gen.child = child;
       this.track(child);
       const limit = this.config.buildTimeoutSeconds;
@@ -171,7 +175,7 @@ export class Generations {
         HOST: '127.0.0.1',
         [MARKER_ENV]: `${this.gatewayId}.${gen.id}`,
       },
-      (text) => this.log(gen, text),
+      (text, stream) => this.log(gen, text, stream),
     );
     gen.child = child;
     gen.workerPid = child.pid ?? null;

@@ -50,7 +50,15 @@ function session(
   seenSecondsAgo: number,
   userAgent: string,
 ): SessionInfo {
-  return { id, generation: gen, tabs, lastSeen: ago(seenSecondsAgo), userAgent };
+  return {
+    id,
+    generation: gen,
+    tabs,
+    lastSeen: ago(seenSecondsAgo),
+    userAgent,
+    firstPath: null,
+    createdAt: ago(60),
+  };
 }
 
 const CHROME_UA =
