@@ -16,7 +16,7 @@ import { EventsChannel } from './control/events';
 import type { Generation } from './lifecycle/generation';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
 import { Generations } from './lifecycle/generations';
-import { generationHost, isAllowedHost, parseHost, type ParsedHost } from './http/hosts';
+import { generationHost, isAllowedHost, isForwarded, parseHost, type ParsedHost } from './http/hosts';
 import { gonePage, send, sendJson, unavailablePage } from './http/pages';
 import { WorkerProxy } from './proxy/proxy';
 import { isNavigation, route, type RouteInput } from './http/route';
@@ -250,6 +250,7 @@ export class Gateway {
       userAgent: req.headers['user-agent'],
       pin: Number.isInteger(pin) && pin > 0 ? pin : null,
       affinity: this.config.affinity,
+      forwarded: isForwarded(host, this.port, req.headers),
       live: this.generations.live?.id ?? null,
       isRunning: (n) => this.generations.get(n)?.running ?? false,
       isKnown: (n) => this.generations.get(n) !== undefined,

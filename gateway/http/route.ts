@@ -13,6 +13,8 @@ export interface RouteInput {
   /** The `baton_gen` pin cookie, if any. */
   pin: number | null;
   affinity: Affinity;
+  /** Came through a forwarding proxy (hosts.ts isForwarded): never redirected to a `gN.localhost` host. */
+  forwarded: boolean;
   live: number | null;
   /** Whether generation N is running (live or draining). */
   isRunning: (generation: number) => boolean;
@@ -78,8 +80,8 @@ export function route(input: RouteInput): Route {
     input.pin !== null && input.isRunning(input.pin) && !(page && input.closedTo(input.pin))
       ? input.pin
       : null;
-  const tabAffinity =
-    input.affinity === 'tab' && host.bare && resolvesLocalhostSubdomains(input.userAgent) && page;
+  const redirectable = host.bare && !input.forwarded && resolvesLocalhostSubdomains(input.userAgent);
+  const tabAffinity = input.affinity === 'tab' && redirectable && page;
 
   if (tabAffinity) {
     if (input.live === null) return { kind: 'unavailable', page };
@@ -89,7 +91,6 @@ export function route(input: RouteInput): Route {
   if (input.live === null) return { kind: 'unavailable', page };
   // Session affinity pins browsers (page loads and whatever else sends cookies); a bare-host API call in
   // tab mode simply goes to the live generation.
-  const sessionAffinity =
-    input.affinity === 'session' || !host.bare || !resolvesLocalhostSubdomains(input.userAgent);
+  const sessionAffinity = input.affinity === 'session' || !redirectable;
   return { kind: 'proxy', generation: input.live, pin: sessionAffinity };
 }

@@ -37,7 +37,7 @@ const GENERATION_FIELDS = [
   'stoppedAt',
   'tabs',
 ];
-const SESSION_FIELDS = ['generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
+const SESSION_FIELDS = ['createdAt', 'firstPath', 'generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
 const ORDER = ['building', 'starting', 'live', 'draining', 'stopped'];
 
 const isIso = (value: unknown) => typeof value === 'string' && new Date(value).toISOString() === value;
