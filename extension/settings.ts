@@ -6,6 +6,10 @@ export interface BatonSettings {
   openIn: 'external' | 'simpleBrowser';
   /** null: baton.json's "port". */
   gatewayPort: number | null;
+  /** Ask before Kill Worker, Stop Gateway and Promote cost sessions or tabs their generation. */
+  confirm: boolean;
+  revealOutputOnFailure: boolean;
+  openAfterStart: boolean;
 }
 
 export function readSettings(scope?: vscode.Uri): BatonSettings {
@@ -14,5 +18,8 @@ export function readSettings(scope?: vscode.Uri): BatonSettings {
     deployOnSave: config.get<boolean>('deployOnSave', true),
     openIn: config.get<BatonSettings['openIn']>('openIn', 'external'),
     gatewayPort: config.get<number | null>('gatewayPort', null),
+    confirm: config.get<boolean>('confirm', true),
+    revealOutputOnFailure: config.get<boolean>('revealOutputOnFailure', true),
+    openAfterStart: config.get<boolean>('openAfterStart', false),
   };
 }

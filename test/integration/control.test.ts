@@ -288,7 +288,10 @@ describe('baton up refusing to start', () => {
     return made;
   };
   const broken: [Record<string, unknown>, RegExp][] = [
-    [{ start: 'node server.js', prot: 8080 }, /baton\.json: unknown field "prot" \(did you mean "port"\?\) \(line \d+, column \d+\)$/],
+    [
+      { start: 'node server.js', prot: 8080 },
+      /baton\.json: unknown field "prot" \(did you mean "port"\?\) \(line \d+, column \d+\)$/,
+    ],
     [
       { start: 'node server.js', port: '8080' },
       /baton\.json: "port" must be a whole number from 0 to 65535 \(got "8080"\) \(line \d+, column \d+\)$/,
