@@ -8,7 +8,7 @@ import type { TreeNode } from '../../extension/treeModel';
 import { readGatewayFile } from '../../gateway/protocol/controlClient';
 import { BrowserClient } from './browserClient';
 import { batonApi, generation, processExists, stepTimer, waitForGateway, workspaceFolder } from './common';
-import { screenshot, waitFor, waitForDom } from './workbench';
+import { clickDom, queryDom, screenshot, waitFor, waitForDom } from './workbench';
 
 const SIDEBAR = '.part.sidebar';
 
@@ -61,7 +61,9 @@ export async function lifecycle(): Promise<void> {
     );
     step('its session in the state');
     nodes = await api.treeNodes();
-    assert.ok(nodes.some((n) => n.kind === 'session' && n.generation === 1 && n.label === 'Chrome session'));
+    assert.ok(nodes.some((n) => n.kind === 'session' && n.generation === 1 && n.label === 'Chrome · /'));
+    const url = nodes.find((n) => n.kind === 'url');
+    assert.equal(url?.label, `http://localhost:${port}/`, 'the app URL is the first item');
 
     // Deploy generation 2: 1 drains and keeps its session.
     await vscode.commands.executeCommand('baton.deploy');
@@ -83,13 +85,22 @@ export async function lifecycle(): Promise<void> {
         ['generation 1', 'draining · 1 session · 0 tabs', 'generation.draining.running'],
       ],
     );
-    await checkWorkbench();
+    await checkWorkbench(port);
     step('workbench DOM checked');
     await openInSimpleBrowser();
+    await openThroughCodeServer(port);
     step('Open in Browser checked');
 
-    // Kill generation 1 through its tree item's command: it stops and its process is gone.
-    await vscode.commands.executeCommand('baton.killWorker', generationNode(nodes, 1));
+    // Kill generation 1 from its row's context menu: it holds a session, so a modal asks first.
+    await clickDom(`${SIDEBAR} .monaco-list-row:has-text("draining")`, 'right');
+    await clickDom('.monaco-menu .action-label:has-text("Kill Worker")');
+    const [dialog] = await waitForDom(
+      'the modal that asks first',
+      '.monaco-dialog-box',
+      (f) => f.length === 1,
+    );
+    assert.match(dialog.text, /Kill generation 1\? It holds 1 session/);
+    await clickDom('.monaco-dialog-box .monaco-button:has-text("Kill Worker")');
     await waitForGateway(
       api,
       'generation 1 stopped',
@@ -104,6 +115,8 @@ export async function lifecycle(): Promise<void> {
     step('generation 1 killed, its worker gone');
     assert.equal(generationNode(await api.treeNodes(), 1).contextValue, 'generation.stopped');
 
+    assert.equal((await queryDom('.monaco-dialog-box')).length, 0, 'the modal is gone');
+
     const g2 = generation(api.snapshots()[0], 2);
     await vscode.commands.executeCommand('baton.stopGateway');
     assert.deepEqual(api.snapshots(), []);
@@ -117,7 +130,7 @@ export async function lifecycle(): Promise<void> {
 }
 
 /** The sidebar as a user sees it: the activity-bar icon with the session badge and the tree rows. */
-async function checkWorkbench(): Promise<void> {
+async function checkWorkbench(port: number): Promise<void> {
   await vscode.commands.executeCommand('baton.generations.focus');
   const [icon] = await waitForDom(
     'the Baton activity-bar icon with a badge of 1 session',
@@ -130,6 +143,10 @@ async function checkWorkbench(): Promise<void> {
   );
   const texts = rows.map((r) => r.text);
   assert.ok(
+    texts.some((t) => t.startsWith(`http://localhost:${port}/`)),
+    `the URL row: ${texts.join(' | ')}`,
+  );
+  assert.ok(
     texts.some((t) => t.startsWith('generation 2live · 0 sessions · 0 tabs')),
     texts.join(' | '),
   );
@@ -141,6 +158,28 @@ async function checkWorkbench(): Promise<void> {
   // "Decrease Editor Width": the sidebar gets the room.
   for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
   await screenshot('sidebar');
+}
+
+/**
+ * What Open in Browser opens from code-server: asExternalUri turns the app's URL into code-server's
+ * `/proxy/<port>/`, whose requests keep code-server's Host. A browser's page load there gets the app
+ * itself (never a redirect to gN.localhost:<code-server port>, which would show a second workbench).
+ */
+async function openThroughCodeServer(port: number): Promise<void> {
+  const external = (await vscode.env.asExternalUri(vscode.Uri.parse(`http://localhost:${port}/`))).toString();
+  assert.notEqual(new URL(external).port, String(port), `code-server forwards the app: ${external}`);
+  const page = await fetch(external, {
+    redirect: 'manual',
+    headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate', 'User-Agent': 'Mozilla/5.0 Chrome/124.0' },
+  });
+  const body = await page.text();
+  assert.equal(
+    page.status,
+    200,
+    `${external}: ${page.status} ${page.headers.get('location') ?? body.slice(0, 200)}`,
+  );
+  assert.equal(page.headers.get('x-baton-generation'), '2');
+  assert.doesNotMatch(body, /vscode-workbench|code-server/i, 'the app, not a workbench');
 }
 
 /** Open in Browser with "baton.openIn": "simpleBrowser" opens the app in an editor tab. */
