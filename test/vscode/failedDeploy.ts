@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { batonApi, generation, stepTimer, waitForGateway, workspaceFolder } from './common';
 import { clickDom, waitFor, waitForDom } from './workbench';
 
-const TITLE_ACTIONS = '.part.sidebar .pane-header .actions-container .action-label';
+const TITLE_ACTIONS = '.part.sidebar .actions-container .action-label';
 
 export async function failedDeploy(): Promise<void> {
   const api = await batonApi();
