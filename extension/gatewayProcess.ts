@@ -35,7 +35,8 @@ export async function launchGateway(options: LaunchOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const logPath = gatewayLogPath(options.folder);
   await fs.promises.mkdir(path.dirname(logPath), { recursive: true });
-  const args = [options.cliPath, 'up', options.folder, '--managed'];
+  // Worker output reaches the editor through the events socket and .baton/logs/: not the launch log too.
+  const args = [options.cliPath, 'up', options.folder, '--managed', '--quiet-workers'];
   if (options.port !== undefined) args.push('--port', String(options.port));
   if (!options.watch) args.push('--no-watch');
 
@@ -101,7 +102,8 @@ function lastLine(logPath: string): string | undefined {
       .split('\n')
       .map((line) => line.trim())
       .filter(Boolean);
-    return lines.at(-1);
+    // The CLI's own "baton: " prefix would double the notification's "Baton: ".
+    return lines.at(-1)?.replace(/^baton:\s*/, '');
   } catch {
     return undefined;
   }

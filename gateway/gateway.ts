@@ -27,7 +27,8 @@ import { snapshotBase } from './process/snapshot';
 import { ChangeWatcher } from './process/watcher';
 import { gatewayFilePath } from './protocol/controlClient';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
-import type { GatewayState, GenerationState } from './protocol/types';
+import type { GatewayState, GenerationState, OutputStream } from './protocol/types';
+import { LogFiles, readLogFile } from './lifecycle/logFiles';
 import { WorkerProxy } from './proxy/proxy';
 
 export interface GatewayOptions {
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   onConfig?: (report: ConfigReport) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
+  /** A generation's build or worker wrote output (for `baton up`'s terminal). */
+  onOutput?: (generation: number, text: string, stream: OutputStream) => void;
   /** Something went wrong that the user should read (the gateway carries on). */
   onWarning?: (message: string) => void;
 }
@@ -73,6 +76,7 @@ export class Gateway implements GatewayParts {
   private readonly sockets: Set<Socket>;
   private watcher: ChangeWatcher | null = null;
   private watchdog: ChildProcess | null = null;
+  private logFiles: LogFiles | null = null;
   private port = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -91,7 +95,11 @@ export class Gateway implements GatewayParts {
     this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id), {
       stateChanged: () => this.stateChanged(),
       transition: (gen, from, to) => options.onTransition?.(gen, from, to),
-      output: (gen, text) => this.events.broadcastLog(gen.id, text),
+      output: (gen, text, stream) => {
+        this.events.broadcastLog(gen.id, text, stream);
+        this.logFiles?.append(gen.id, text, () => gen.output.text());
+        options.onOutput?.(gen.id, text, stream);
+      },
       groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
       groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
       liveChanged: () => this.tabs.liveChanged(),
@@ -115,6 +123,7 @@ export class Gateway implements GatewayParts {
       affinity: this.config.affinity,
       live: () => this.generations.live?.id ?? null,
       stateOf: (n) => this.generations.get(n)?.state ?? null,
+      port: () => this.port,
     });
     this.events = new EventsChannel(() => this.state());
     this.control = {
@@ -123,7 +132,7 @@ export class Gateway implements GatewayParts {
       deploy: () => this.generations.deploy(),
       kill: (id) => this.generations.kill(id),
       promote: (id) => this.generations.promote(id),
-      logs: (id) => this.generations.get(id)?.output.text() ?? null,
+      logs: (id) => this.generations.get(id)?.output.text() ?? readLogFile(this.options.root, id),
       setWatching: (enabled) => this.setWatching(enabled),
       shutdown: () => void this.stop('stopped through the control API'),
     };
@@ -189,6 +198,7 @@ export class Gateway implements GatewayParts {
       token: this.token,
       startedAt: new Date().toISOString(),
     });
+    this.logFiles = new LogFiles(this.options.root);
     if (this.options.managed) {
       this.idleTimer = setInterval(() => this.checkManagedIdle(), 2000);
       this.idleTimer.unref();

@@ -12,16 +12,22 @@ import { describeConfigReport } from '../config/liveConfig';
 import { unsavedWarning } from '../protocol/unsaved';
 import { isAlive } from '../process/processes';
 import type { GatewayState, GenerationState } from '../protocol/types';
+import { outputPrinter } from './output';
 import { table } from './table';
+import { readLogFile } from '../lifecycle/logFiles';
 
 const USAGE = `Usage: baton <command> [dir]
 
-  up [dir] [--port N] [--no-watch]   run the gateway for the app in dir (default .) in the foreground
+  up [dir] [--port N] [--no-watch] [--quiet-workers]
+                                     run the gateway for the app in dir (default .) in the foreground;
+                                     every generation's output is shown, prefixed "gen N | " ("gen N ! "
+                                     for stderr), unless --quiet-workers
   deploy [dir]                       deploy a new generation
   status [dir] [--json]              show generations and sessions
   kill N [dir]                       stop generation N now
   promote N [dir]                    make running generation N live again (rollback)
-  logs N [dir]                       print generation N's build and worker output
+  logs N [dir]                       print generation N's build and worker output (kept in
+                                     .baton/logs/ after the gateway stopped, until the next "up")
   down [dir]                         stop the gateway and every worker
   init [dir]                         write a baton.json inferred from the app
 `;
@@ -41,6 +47,7 @@ function parseCommandLine(argv: string[]) {
     options: {
       port: { type: 'string' },
       'no-watch': { type: 'boolean' },
+      'quiet-workers': { type: 'boolean' },
       managed: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -136,7 +143,16 @@ async function up(args: Args): Promise<void> {
       throw new UsageError('--port needs a number from 0 to 65535');
   }
   const started = new Map<number, number>();
-  const print = (text: string) => process.stdout.write(text + '\n');
+  const printOutput = args.flags['quiet-workers']
+    ? undefined
+    : outputPrinter(
+        (text) => process.stdout.write(text),
+        process.stdout.isTTY === true && !process.env.NO_COLOR,
+      );
+  const print = (text: string) => {
+    printOutput?.flush();
+    process.stdout.write(text + '\n');
+  };
   const gateway = new Gateway({
     root: dir,
     config,
@@ -168,6 +184,7 @@ async function up(args: Args): Promise<void> {
     onWatchError: (message) => print(`baton    ${message}`),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
     onWarning: (message) => print(`baton    warning: ${message}`),
+    onOutput: printOutput,
   });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -240,7 +257,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'logs': {
       const id = generationArg(args);
-      process.stdout.write(await clientFor(dirArg(args)).logs(id));
+      const dir = dirArg(args);
+      const file = readGatewayFile(dir);
+      if (file && isAlive(file.pid)) {
+        process.stdout.write(await clientFor(dir).logs(id));
+        return;
+      }
+      // No gateway: what the last one kept.
+      const kept = readLogFile(dir, id);
+      if (kept === null) {
+        throw new ControlError(
+          `no gateway is running for ${dir} and no output of generation ${id} is kept in .baton/logs/`,
+        );
+      }
+      process.stdout.write(kept);
       return;
     }
     case 'down': {

@@ -5,7 +5,7 @@ import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { onPong, startHeartbeat } from '../holders/heartbeat';
-import type { GatewayState, LogMessage } from '../protocol/types';
+import type { GatewayState, LogMessage, OutputStream } from '../protocol/types';
 
 interface Client {
   socket: WebSocket;
@@ -50,11 +50,11 @@ export class EventsChannel {
     for (const client of this.clients) client.socket.send(text);
   }
 
-  broadcastLog(generation: number, text: string): void {
+  broadcastLog(generation: number, text: string, stream: OutputStream): void {
     let message: string | null = null;
     for (const client of this.clients) {
       if (!client.logs) continue;
-      message ??= JSON.stringify({ log: { generation, text } } satisfies LogMessage);
+      message ??= JSON.stringify({ log: { generation, text, stream } } satisfies LogMessage);
       client.socket.send(message);
     }
   }

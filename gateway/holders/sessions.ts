@@ -12,6 +12,9 @@ export class Session {
   movedAway = false;
   timer: NodeJS.Timeout | null = null;
   timerDue = 0;
+  readonly createdAt = Date.now();
+  /** The first page it was seen on (path only), so that the editor can tell sessions apart. */
+  firstPath: string | null = null;
 
   constructor(
     readonly key: string,
@@ -32,6 +35,8 @@ export class Session {
       tabs: this.tabs,
       lastSeen: new Date(this.lastSeen).toISOString(),
       userAgent: this.userAgent,
+      firstPath: this.firstPath,
+      createdAt: new Date(this.createdAt).toISOString(),
     };
   }
 }
@@ -46,8 +51,16 @@ export class SessionStore {
     private readonly onEnd: (session: Session, reason: SessionEnd) => void,
   ) {}
 
-  /** The session of this cookie on this generation, created when the generation may take new sessions. */
-  touch(generation: Generation, sid: string, userAgent: string | undefined): Session | undefined {
+  /**
+   * The session of this cookie on this generation, created when the generation may take new sessions.
+   * `page`: the URL of the page the request belongs to (a navigation's own URL or a Referer), if known.
+   */
+  touch(
+    generation: Generation,
+    sid: string,
+    userAgent: string | undefined,
+    page?: string,
+  ): Session | undefined {
     const key = `${generation.id}:${sid}`;
     let session = this.byKey.get(key);
     if (!session) {
@@ -58,6 +71,7 @@ export class SessionStore {
       generation.sessions++;
     }
     session.lastSeen = Date.now();
+    if (session.firstPath === null && page) session.firstPath = pagePath(page);
     return session;
   }
 
@@ -108,5 +122,14 @@ export class SessionStore {
 
   all(): IterableIterator<Session> {
     return this.byKey.values();
+  }
+}
+
+/** The path of a page URL (absolute or path-only), without query or fragment, at most 200 characters. */
+export function pagePath(page: string): string | null {
+  try {
+    return new URL(page, 'http://page').pathname.slice(0, 200);
+  } catch {
+    return null;
   }
 }

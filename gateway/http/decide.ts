@@ -2,7 +2,7 @@
 import type * as http from 'node:http';
 import type { GatewayParts } from '../parts';
 import { PIN_COOKIE, readCookie, SID_COOKIE } from './cookies';
-import type { ParsedHost } from './hosts';
+import { isForwarded, type ParsedHost } from './hosts';
 import { route, type Route } from './route';
 
 export interface Decision {
@@ -24,6 +24,7 @@ export function decide(req: http.IncomingMessage, host: ParsedHost, parts: Gatew
     userAgent: req.headers['user-agent'],
     pin: Number.isInteger(pin) && pin > 0 ? pin : null,
     affinity: config.affinity,
+    forwarded: isForwarded(host, parts.listeningPort, req.headers),
     live: generations.live?.id ?? null,
     isRunning: (n) => generations.get(n)?.running ?? false,
     isPending: (n) => generations.get(n)?.pending ?? false,

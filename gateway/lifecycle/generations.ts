@@ -18,16 +18,17 @@ import {
   type Changes,
   type Snapshot,
 } from '../process/snapshot';
-import type { GenerationState } from '../protocol/types';
+import type { GenerationState, OutputStream } from '../protocol/types';
 import { freePort, runCommand, waitReady } from '../process/worker';
+import { toWorkspacePaths } from './workspacePaths';
 
 export interface LifecycleHooks {
   /** A generation's lifecycle state, port or liveness changed. */
   stateChanged(): void;
   /** A generation moved from one lifecycle state to another (null: it was just created). */
   transition(generation: Generation, from: GenerationState | null, to: GenerationState): void;
-  /** A generation's output grew. */
-  output(generation: Generation, text: string): void;
+  /** A generation's output grew (snapshot paths already shown as the workspace paths they came from). */
+  output(generation: Generation, text: string, stream: OutputStream): void;
   /** A process group was started / is gone (for the watchdog). */
   groupStarted(pgid: number): void;
   groupEnded(pgid: number): void;
@@ -117,9 +118,10 @@ export class Generations {
     this.hooks.stateChanged();
   }
 
-  private log(gen: Generation, text: string): void {
+  private log(gen: Generation, raw: string, stream: OutputStream = 'baton'): void {
+    const text = gen.snapshot ? toWorkspacePaths(raw, gen.snapshot.appDir, this.root) : raw;
     gen.output.push(text);
-    this.hooks.output(gen, text);
+    this.hooks.output(gen, text, stream);
   }
 
   private async build(id: number): Promise<void> {
@@ -175,7 +177,7 @@ export class Generations {
   /** Runs the build command in the workspace; resolves to a failure reason, or null on success. */
   private runBuild(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<string | null> {
     return new Promise((resolve) => {
-      const child = runCommand(config.build!, this.root, env, (text) => this.log(gen, text));
+      const child = runCommand(config.build!, this.root, env, (text, stream) => this.log(gen, text, stream));
       gen.child = child;
       this.track(child);
       const limit = config.buildTimeoutSeconds;
@@ -223,7 +225,7 @@ export class Generations {
         [MARKER_ENV]: `${this.gatewayId}.${gen.id}`,
         ...(config.adoptPort ? adoptPortEnv(env.NODE_OPTIONS) : {}),
       },
-      (text) => this.log(gen, text),
+      (text, stream) => this.log(gen, text, stream),
     );
     gen.child = child;
     gen.workerPid = child.pid ?? null;

@@ -29,6 +29,9 @@ export interface SessionInfo {
   tabs: number;
   lastSeen: string;
   userAgent: string;
+  /** The path (without query) of the first page this session loaded, to tell sessions apart. */
+  firstPath: string | null;
+  createdAt: string;
 }
 
 export interface GatewayState {
@@ -66,7 +69,10 @@ export interface TabMessage {
   follow: boolean;
 }
 
+/** Where a piece of output came from: the worker's (or build's) stdout or stderr, or Baton's own notes. */
+export type OutputStream = 'stdout' | 'stderr' | 'baton';
+
 /** A line batch of a generation's build or worker output, sent on `/__baton/api/events?logs=1`. */
 export interface LogMessage {
-  log: { generation: number; text: string };
+  log: { generation: number; text: string; stream: OutputStream };
 }

@@ -50,7 +50,7 @@ const GENERATION_FIELDS = [
   'tabs',
   'unsavedFiles',
 ];
-const SESSION_FIELDS = ['generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
+const SESSION_FIELDS = ['createdAt', 'firstPath', 'generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
 const ORDER = ['building', 'starting', 'live', 'draining', 'stopped'];
 
 const isIso = (value: unknown) => typeof value === 'string' && new Date(value).toISOString() === value;
@@ -301,10 +301,13 @@ describe('baton up refusing to start', () => {
     return made;
   };
   const broken: [Record<string, unknown>, RegExp][] = [
-    [{ start: 'node server.js', prot: 8080 }, /baton\.json: unknown field "prot" \(did you mean "port"\?\)$/],
+    [
+      { start: 'node server.js', prot: 8080 },
+      /baton\.json: unknown field "prot" \(did you mean "port"\?\) \(line \d+, column \d+\)$/,
+    ],
     [
       { start: 'node server.js', port: '8080' },
-      /baton\.json: "port" must be a whole number from 0 to 65535 \(got "8080"\)$/,
+      /baton\.json: "port" must be a whole number from 0 to 65535 \(got "8080"\) \(line \d+, column \d+\)$/,
     ],
     [
       { start: 'node server.js', session: { cookie: 1 } },
