@@ -2,11 +2,11 @@
 // element; from the Command Palette they ask with a QuickPick.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeInitConfig } from '../gateway/config/init';
 import { openGatewayUrl } from './browser';
 import { confirm } from './confirm';
 import { killConsequence, promoteConsequence, stopConsequence } from './consequences';
 import { GatewayLaunchError } from './gatewayProcess';
+import { initConfig } from './initConfig';
 import type { GatewayFolder, Gateways } from './gateways';
 import type { GenerationsView } from './generationsView';
 import type { GatewayLogs } from './logs';
@@ -131,7 +131,7 @@ export function registerCommands(
         'every workspace folder has a baton.json already.',
       );
       if (!entry) return;
-      const { file, warnings } = await writeInitConfig(entry.path);
+      const { file, warnings } = await initConfig(gateways.cliPath, entry.path);
       await vscode.window.showTextDocument(vscode.Uri.file(file));
       for (const warning of warnings) void vscode.window.showWarningMessage(`Baton: ${warning}`);
     },

@@ -35,7 +35,7 @@ export class Gateways extends Disposable {
   readonly onLog = this.logged.event;
   private context: { hasConfig?: boolean; running?: boolean; watching?: boolean } = {};
 
-  constructor(private readonly cliPath: string) {
+  constructor(readonly cliPath: string) {
     super();
     this._register({ dispose: () => [...this.entries.keys()].forEach((key) => this.remove(key)) });
     const watcher = this._register(

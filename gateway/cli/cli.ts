@@ -229,6 +229,8 @@ async function main(argv: string[]): Promise<void> {
       return up(args);
     case 'init': {
       const { file, warnings } = await writeInitConfig(dirArg(args));
+      // For the editor's Create baton.json, which runs this command.
+      if (args.flags.json) return void process.stdout.write(JSON.stringify({ file, warnings }) + '\n');
       for (const warning of warnings) process.stderr.write(`baton: note: ${warning}\n`);
       process.stdout.write(`wrote ${file} — check "start", "watch" and "shared", then run "baton up"\n`);
       return;
