@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
-import type { BatonConfig } from './config/config';
+import { CONFIG_FILE, type BatonConfig } from './config/config';
 import { LiveConfig, type ConfigReport } from './config/liveConfig';
 import type { ControlTarget } from './control/controlApi';
 import { newToken } from './control/auth';
@@ -41,8 +41,8 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Lifecycle transitions, for `baton up`'s progress lines. */
   onTransition?: (generation: Generation, from: GenerationState | null, to: GenerationState) => void;
-  /** A deploy was triggered by file changes. */
-  onChanges?: (files: string[], id: number) => void;
+  /** File changes deployed generation `id`; null: they deployed nothing (only a broken baton.json). */
+  onChanges?: (files: string[], id: number | null) => void;
   /** Watching stopped by itself (an OS limit): deploy on save is off; the message says why and the fix. */
   onWatchError?: (message: string) => void;
   /** baton.json was edited: applied, or refused. */
@@ -147,6 +147,11 @@ export class Gateway implements GatewayParts {
         unwatched,
         (files) => {
           if (this.stopping) return;
+          if (files.every((f) => f === CONFIG_FILE)) {
+            // A save that only broke baton.json deploys nothing: its error says what to fix.
+            this.live.refresh();
+            if (this.live.error) return options.onChanges?.(files, null);
+          }
           options.onChanges?.(files, this.generations.deploy());
         },
         (message) => {

@@ -177,10 +177,12 @@ async function up(args: Args): Promise<void> {
       if (unsaved) print(`warning  ${unsaved}`);
     },
     onConfig: (report) => print(`config   ${describeConfigReport(report)}`),
-    onChanges: (files, id) =>
+    onChanges: (files, id) => {
+      const names = `${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''}`;
       print(
-        `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
-      ),
+        `change   ${names} → ${id === null ? 'nothing deployed until baton.json is fixed' : `gen ${id}`}`,
+      );
+    },
     onWatchError: (message) => print(`baton    ${message}`),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
     onWarning: (message) => print(`baton    warning: ${message}`),

@@ -379,4 +379,22 @@ describe('snapshots and deploy on save', () => {
     await gw.waitState('gen 3 live after the save', (s) => s.live === 3, 20_000);
     assert.equal((await info(3)).version, 'four');
   });
+
+  it('a save that breaks baton.json deploys nothing, and the next good save deploys as usual', async () => {
+    const file = path.join(dir, 'baton.json');
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, '{ "start": 5 }');
+    await waitFor('the save refused', () =>
+      /^change +baton\.json → nothing deployed until baton\.json is fixed$/m.test(gw.output),
+    );
+    assert.match((await gw.state()).configError!, /"start" must be a non-empty string/);
+    fs.writeFileSync(file, good);
+    const fixed = await gw.waitState('gen 4 live after the fix', (s) => s.live === 4, 20_000);
+    assert.equal(fixed.configError, null);
+    assert.deepEqual(
+      fixed.generations.map((g) => g.id),
+      [1, 2, 3, 4],
+      'the broken save made no generation',
+    );
+  });
 });
