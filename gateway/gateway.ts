@@ -92,22 +92,22 @@ export class Gateway implements GatewayParts {
       this.stateChanged();
     });
     const current = () => this.live.refresh(); // each deploy reads an edited baton.json
-    this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id), {
-      stateChanged: () => this.stateChanged(),
-      transition: (gen, from, to) => options.onTransition?.(gen, from, to),
-      output: (gen, text, stream) => {
+    this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id));
+    this.generations
+      .on('stateChanged', () => this.stateChanged())
+      .on('transition', (gen, from, to) => options.onTransition?.(gen, from, to))
+      .on('output', (gen, text, stream) => {
         this.events.broadcastLog(gen.id, text, stream);
         this.logFiles?.append(gen.id, text, () => gen.output.text());
         options.onOutput?.(gen.id, text, stream);
-      },
-      groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
-      groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
-      liveChanged: () => this.tabs.liveChanged(),
-      stopped: (gen) => {
+      })
+      .on('groupStarted', (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`))
+      .on('groupEnded', (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`))
+      .on('liveChanged', () => this.tabs.liveChanged())
+      .on('stopped', (gen) => {
         this.sessions.endAll(gen);
         this.tabs.generationGone(gen);
-      },
-    });
+      });
     this.holds = new Holds({
       changed: () => this.countsChanged(),
       letGo: (gen) => this.generations.checkDrain(gen),
