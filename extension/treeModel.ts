@@ -216,7 +216,29 @@ export function generationChildren(
     .filter((s) => s.generation === g.id)
     .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
   for (const s of sessions) nodes.push(sessionNode(folder, s, details.now));
+  // The gateway lists only the most recently seen sessions of a generation; its count is exact.
+  if (g.sessions > sessions.length) nodes.push(moreSessionsNode(folder, g, g.sessions - sessions.length));
   return nodes;
+}
+
+function moreSessionsNode(folder: string, g: GenerationInfo, more: number): TreeNode {
+  return {
+    id: `${folder}#${g.id}/sessions-more`,
+    kind: 'session',
+    folder,
+    generation: g.id,
+    label: `${plural(more, 'more session')}`,
+    description: 'not seen as recently as those above',
+    tooltip: `Generation ${g.id} holds ${plural(g.sessions, 'session')}; the view lists the ${g.sessions - more} seen most recently.`,
+    icon: { id: 'ellipsis' },
+    contextValue: 'session',
+    collapsible: 'none',
+  };
+}
+
+/** Every session of a gateway: the generations' counts (the state lists only the most recent ones). */
+function sessionCount(state: GatewayState): number {
+  return state.generations.reduce((n, g) => n + g.sessions, 0);
 }
 
 /** How the worker's description words a fact (others read "pid 123"). */
@@ -297,7 +319,7 @@ export interface Summary {
 }
 
 export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
-  const sessions = snapshots.reduce((n, s) => n + s.state.sessions.length, 0);
+  const sessions = snapshots.reduce((n, s) => n + sessionCount(s.state), 0);
   if (snapshots.length === 0) {
     return {
       text: '$(layers) Baton',
@@ -309,7 +331,7 @@ export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
     .map(({ name, state }) => {
       const live = state.live === null ? 'no live generation' : `generation ${state.live} live`;
       const save = deployOnSave(state);
-      return `${name}: ${live} on port ${state.port}, ${plural(state.sessions.length, 'session')}, ${save}`;
+      return `${name}: ${live} on port ${state.port}, ${plural(sessionCount(state), 'session')}, ${save}`;
     })
     .join('\n');
   if (snapshots.length > 1) {

@@ -58,6 +58,8 @@ export interface GatewayOptions {
 export class GatewayStartError extends Error {}
 
 const MANAGED_IDLE_MS = 60_000;
+/** Per generation, how many sessions the state lists (the most recently seen; counts stay exact). */
+const SESSIONS_LISTED = 100;
 
 export class Gateway implements GatewayParts {
   readonly token = newToken();
@@ -260,7 +262,7 @@ export class Gateway implements GatewayParts {
         .all()
         .sort((a, b) => a.id - b.id)
         .map((g) => g.info()),
-      sessions: [...this.sessions.all()].map((s) => s.info()),
+      sessions: this.sessions.listed(SESSIONS_LISTED).map((s) => s.info()),
       configError: this.live.error,
       configRestart: this.live.restart,
     };

@@ -123,6 +123,26 @@ export class SessionStore {
   all(): IterableIterator<Session> {
     return this.byKey.values();
   }
+
+  /**
+   * What the state lists: per generation, the `perGeneration` sessions seen most recently. Editors show
+   * sessions to tell them apart; ten thousand rows help nobody and would make every state update megabytes
+   * (the generation's own count stays exact).
+   */
+  listed(perGeneration: number): Session[] {
+    const byGeneration = new Map<number, Session[]>();
+    for (const session of this.byKey.values()) {
+      const list = byGeneration.get(session.generation.id);
+      if (list) list.push(session);
+      else byGeneration.set(session.generation.id, [session]);
+    }
+    const out: Session[] = [];
+    for (const list of byGeneration.values()) {
+      if (list.length > perGeneration) list.sort((a, b) => b.lastSeen - a.lastSeen).length = perGeneration;
+      out.push(...list);
+    }
+    return out;
+  }
 }
 
 /** The path of a page URL (absolute or path-only), without query or fragment, at most 200 characters. */

@@ -129,6 +129,26 @@ describe('SessionStore', () => {
     assert.deepEqual(ended, ['1-sid-a idle']);
   });
 
+  test('listed: per generation, the sessions seen most recently', (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const store = new SessionStore(LIMITS, () => undefined);
+    const one = live(1);
+    const two = live(2);
+    for (let i = 0; i < 5; i++) {
+      t.mock.timers.tick(1000);
+      store.touch(one, `sid-${i}`, '');
+    }
+    store.touch(two, 'sid-x', '');
+    assert.deepEqual(
+      store
+        .listed(3)
+        .map((s) => s.id)
+        .sort(),
+      ['1-sid-2', '1-sid-3', '1-sid-4', '2-sid-x'],
+    );
+    assert.equal(one.sessions, 5, 'the count stays exact');
+  });
+
   test('endAll ends every session of a stopped generation and forgets its logouts', () => {
     const ended: string[] = [];
     const store = new SessionStore(LIMITS, (session, reason) => ended.push(`${session.id} ${reason}`));

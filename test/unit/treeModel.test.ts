@@ -264,9 +264,25 @@ describe('generationTooltip', () => {
   });
 });
 
+test('a generation with more sessions than the state lists ends its list with how many more', () => {
+  const g = generation(2, 'live', { sessions: 250 });
+  const listed = [session('a', 2, 1, 5, ''), session('b', 2, 0, 1, '')];
+  const nodes = generationChildren('/app', state([g], listed), g, { now: Date.now(), memoryBytes: null });
+  assert.deepEqual(
+    nodes.map((n) => n.kind),
+    ['worker', 'session', 'session', 'session'],
+  );
+  assert.equal(nodes.at(-1)!.label, '248 more sessions');
+  assert.equal(nodes.at(-1)!.description, 'not seen as recently as those above');
+  assert.equal(summarize([snapshot(state([g], listed))]).sessions, 250, "the count is the generation's own");
+});
+
 describe('summarize', () => {
   test('one gateway: the live generation and the session count', () => {
-    const s = state([generation(3, 'live')], [session('a', 3, 1, 0, ''), session('b', 3, 2, 0, '')]);
+    const s = state(
+      [generation(3, 'live', { sessions: 2 })],
+      [session('a', 3, 1, 0, ''), session('b', 3, 2, 0, '')],
+    );
     const summary = summarize([snapshot(s)]);
     assert.equal(summary.text, '$(layers) gen 3 · 2 sessions');
     assert.equal(summary.sessions, 2);
@@ -286,7 +302,7 @@ describe('summarize', () => {
   });
 
   test('several gateways and none', () => {
-    const one = state([generation(1, 'live')], [session('a', 1, 1, 0, '')]);
+    const one = state([generation(1, 'live', { sessions: 1 })], [session('a', 1, 1, 0, '')]);
     assert.equal(
       summarize([snapshot(one, '/a'), snapshot(one, '/b')]).text,
       '$(layers) 2 gateways · 2 sessions',
