@@ -11,7 +11,7 @@ import { authorized, newToken } from './control/auth';
 import { gatewayFilePath } from './protocol/controlClient';
 import type { BatonConfig } from './config/config';
 import { handleControl } from './control/controlApi';
-import { pinCookie, PIN_COOKIE, readCookie, SID_COOKIE, sidCookie } from './http/cookies';
+import { pinCookie, PIN_COOKIE, readCookie, sidCookie } from './http/cookies';
 import { EventsChannel } from './control/events';
 import type { Generation } from './lifecycle/generation';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
@@ -21,7 +21,14 @@ import { gonePage, send, sendJson, unavailablePage } from './http/pages';
 import { WorkerProxy } from './proxy/proxy';
 import { isNavigation, route, type RouteInput } from './http/route';
 import { SessionStore, type Session } from './holders/sessions';
-import { ignoreMatcher, snapshotBase } from './process/snapshot';
+import { ignoreMatcher } from './process/snapshot';
+import { createSnapshotBase, snapshotBase } from './process/snapshotBase';
+import { releaseFolderLock, takeFolderLock } from './process/folderLock';
+import { answerError, guardRequests, guardUpgrades } from './http/guard';
+import { isCrossSite } from './http/crossSite';
+import { newTabLocation } from './http/newTab';
+import { limitConnections, validSid } from './http/limits';
+import { hostProblem } from './http/requestChecks';
 import { TabChannel, type Tab } from './holders/tabs';
 import type { GatewayState, GenerationState } from './protocol/types';
 import { ChangeWatcher } from './process/watcher';
@@ -40,6 +47,8 @@ export interface GatewayOptions {
   onChanges?: (files: string[], id: number) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
+  /** Something the user should know about (a limit reached). */
+  onWarning?: (text: string) => void;
 }
 
 export class GatewayStartError extends Error {}
@@ -65,12 +74,14 @@ export class Gateway {
   private idleTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly snapshotDir: string;
 
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
     const ignored = ignoreMatcher(this.config.ignore);
     this.sessions = new SessionStore(this.config.session, (session) => this.sessionEnded(session));
-    this.generations = new Generations(options.root, this.config, this.id, snapshotBase(this.id), ignored, {
+    this.snapshotDir = snapshotBase(this.id);
+    this.generations = new Generations(options.root, this.config, this.id, this.snapshotDir, ignored, {
       changed: (urgent) => this.changed(urgent),
       transition: (gen, from, to) => options.onTransition?.(gen, from, to),
       output: (gen, text) => this.events.broadcastLog(gen.id, text),
@@ -91,8 +102,15 @@ export class Gateway {
     this.events = new EventsChannel(() => this.state());
     this.server = http.createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 0, headersTimeout: 20_000 });
     this.server.keepAliveTimeout = 30_000;
-    this.server.on('request', (req, res) => this.handle(req, res));
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.server.on(
+      'request',
+      guardRequests((req, res) => this.handle(req, res)),
+    );
+    this.server.on(
+      'upgrade',
+      guardUpgrades((req, socket, head) => this.upgrade(req, socket, head)),
+    );
+    limitConnections(this.server, (text) => options.onWarning?.(text));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable || (socket as Socket).pending) return void socket.destroy();
       const status =
@@ -115,8 +133,14 @@ export class Gateway {
   /** Listens, writes `.baton/gateway.json`, starts the watchdog and deploys generation 1. */
   async start(): Promise<void> {
     const port = this.options.port ?? this.config.port;
+    const holder = takeFolderLock(this.options.root);
+    if (holder !== null)
+      throw new GatewayStartError(
+        `a gateway (pid ${holder}) is already running for ${this.options.root} — stop it with "baton down" first`,
+      );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
+        releaseFolderLock(this.options.root);
         reject(
           new GatewayStartError(
             err.code === 'EADDRINUSE'
@@ -140,6 +164,7 @@ export class Gateway {
     } catch {
       this.clientScript = null;
     }
+    createSnapshotBase(this.snapshotDir);
     this.startWatchdog();
     writeGatewayFile(this.options.root, {
       pid: process.pid,
@@ -166,13 +191,7 @@ export class Gateway {
   private startWatchdog(): void {
     const script = path.join(__dirname, 'watchdog.js');
     if (!fs.existsSync(script)) return;
-    const args = [
-      script,
-      this.id,
-      snapshotBase(this.id),
-      gatewayFilePath(this.options.root),
-      String(process.pid),
-    ];
+    const args = [script, this.id, this.snapshotDir, gatewayFilePath(this.options.root), String(process.pid)];
     this.watchdog = spawn(process.execPath, args, {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -219,6 +238,8 @@ export class Gateway {
 
   /** Host allow-list (DNS rebinding); answers and returns null when the request must go no further. */
   private checkHost(req: http.IncomingMessage): ParsedHost | { status: number; message: string } {
+    const problem = hostProblem(req);
+    if (problem) return { status: 400, message: problem };
     const host = parseHost(req.headers.host);
     if (!host) return { status: 400, message: 'Bad Request: missing or malformed Host header' };
     if (!isAllowedHost(host.hostname, this.config.allowedHosts)) {
@@ -257,7 +278,7 @@ export class Gateway {
       return send(res, 400, 'text/plain; charset=utf-8', 'Bad Request: the path must start with "/"\n');
     if (url.startsWith('/__baton/')) return this.internal(req, res, url);
 
-    const sid = readCookie(req.headers.cookie, SID_COOKIE);
+    const sid = validSid(req);
     const decision = route(this.routeInput(req, host, sid));
     switch (decision.kind) {
       case 'redirect':
@@ -284,8 +305,19 @@ export class Gateway {
     if (sid) session = this.sessions.touch(gen, sid, req.headers['user-agent']);
     else cookies.push(sidCookie(randomBytes(16).toString('base64url')));
     if (pin) cookies.push(pinCookie(gen.id));
+    // Released exactly once: when the answer closes, or when its socket closes first (Node fires neither
+    // `finish` nor `close` on pipelined answers still queued when the client leaves).
     this.hold(gen, session);
-    res.once('close', () => this.release(gen, session));
+    const socket = req.socket;
+    let released = false;
+    const release = () => {
+      socket.off('close', release);
+      if (released) return; // an emit already under way still calls a listener just removed
+      released = true;
+      this.release(gen, session);
+    };
+    res.once('close', release);
+    socket.once('close', release);
     const logoutSession = session;
     this.proxy.web(req, res, {
       generation: gen.id,
@@ -372,12 +404,11 @@ export class Gateway {
       return void res.end(req.method === 'HEAD' ? undefined : this.clientScript);
     }
     if (pathname === '/__baton/live') return sendJson(res, 200, { live: this.generations.live?.id ?? null });
+    if (isCrossSite(req) && (pathname === '/__baton/new' || pathname.startsWith('/__baton/api/')))
+      return answerError(res, 403, `Forbidden: ${pathname} does not answer requests from other sites`);
     if (pathname === '/__baton/new') {
-      const target = parsed.searchParams.get('path') ?? '/';
-      const location =
-        target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : '/';
       res.writeHead(303, {
-        Location: location,
+        Location: newTabLocation(parsed.searchParams.get('path')),
         'Set-Cookie': pinCookie(null),
         'Cache-Control': 'no-store',
         'Content-Length': 0,
@@ -410,11 +441,16 @@ export class Gateway {
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, text: string) => {
+    const refuse = (status: number, text: string, body = '') => {
       if (socket.writable)
-        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        socket.end(
+          `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
       socket.destroy();
     };
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket')
+      return refuse(400, 'Bad Request', 'Bad Request: this gateway upgrades connections to WebSocket only\n');
     const host = this.checkHost(req);
     if ('status' in host) return refuse(host.status, host.status === 403 ? 'Forbidden' : 'Bad Request');
     const url = req.url ?? '/';
@@ -424,7 +460,7 @@ export class Gateway {
       if (!authorized(req.headers.authorization, this.token)) return refuse(401, 'Unauthorized');
       return this.events.accept(req, socket, head);
     }
-    const sid = readCookie(req.headers.cookie, SID_COOKIE);
+    const sid = validSid(req);
     const decision = route(this.routeInput(req, host, sid));
     if (pathname === '/__baton/tab') {
       const origin = req.headers.origin;
@@ -516,6 +552,7 @@ export class Gateway {
       this.proxy.close();
       for (const socket of this.sockets) socket.destroy();
       removeGatewayFile(this.options.root);
+      releaseFolderLock(this.options.root);
       this.watchdog?.stdin?.end();
       this.options.onStop?.(why);
     })();

@@ -8,6 +8,7 @@ import { Gateway, GatewayStartError } from '../gateway';
 import type { Generation } from '../lifecycle/generation';
 import { writeInitConfig } from '../config/init';
 import { isAlive } from '../process/processes';
+import { UnsafeFolderError } from '../protocol/ownedDir';
 import type { GatewayState, GenerationState } from '../protocol/types';
 import { table } from './table';
 
@@ -144,6 +145,7 @@ async function up(args: Args): Promise<void> {
         `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
       ),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
+    onWarning: (text) => print(`baton    ${text}`),
   });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -158,6 +160,13 @@ async function up(args: Args): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // Last resort behind the request guards: a stray error costs one log line, not every worker and tab.
+  const survive = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return; // the terminal is gone
+    print(`baton    internal error (the gateway keeps running): ${String(err)}`);
+  };
+  process.on('uncaughtException', survive);
+  process.on('unhandledRejection', survive);
   await gateway.start();
   print(`baton    gateway for ${dir}`);
   print(`baton    open ${gateway.url}  (control: "baton status", Ctrl-C stops every worker)`);
@@ -232,6 +241,7 @@ main(process.argv.slice(2)).catch((err: Error) => {
     err instanceof ConfigError ||
     err instanceof ControlError ||
     err instanceof GatewayStartError ||
+    err instanceof UnsafeFolderError ||
     err instanceof UsageError;
   process.stderr.write(`baton: ${known ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(known || err.message ? 1 : 2);

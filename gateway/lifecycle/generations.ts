@@ -98,7 +98,12 @@ export class Generations {
     this.byId.set(id, gen);
     this.hooks.transition(gen, null, 'building');
     this.hooks.changed(true);
-    const env = { ...process.env, ...this.config.env, BATON_GENERATION: String(id) };
+    const env = {
+      ...process.env,
+      ...this.config.env,
+      BATON_GENERATION: String(id),
+      [MARKER_ENV]: `${this.gatewayId}.${id}`, // builds too, so that a stray build child is found
+    };
     try {
       if (this.config.build) {
         this.log(gen, `$ ${this.config.build}\n`);
@@ -132,7 +137,7 @@ export class Generations {
       const timer = setTimeout(() => {
         timedOut = true;
         this.log(gen, `\n[baton] build still running after ${limit} s: stopping it\n`);
-        void stopTree(child.pid!, null);
+        void stopTree(child.pid!, `${this.gatewayId}.${gen.id}`);
       }, limit * 1000);
       child.on('error', (err) => {
         clearTimeout(timer);

@@ -4,7 +4,6 @@
 // the snapshot exactly as from the workspace (npm workspaces included). Unchanged files are hard links to the
 // previous snapshot's copy, made read-only so that no worker can change a file another generation reads.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 
@@ -32,11 +31,6 @@ export function ignoreMatcher(ignore: readonly string[]): (rel: string) => boole
     for (const part of rel.split('/')) if (ALWAYS_IGNORED.includes(part)) return true;
     return user(rel) || user(`${rel}/`);
   };
-}
-
-/** The base folder for this gateway's snapshots. */
-export function snapshotBase(gatewayId: string): string {
-  return path.join(os.tmpdir(), `baton-${process.getuid?.() ?? 'user'}`, gatewayId);
 }
 
 /** The highest folder at or above `root` that has a node_modules (Node resolves from any of them). */

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { ControlClient, readGatewayFile } from '../../gateway/protocol/controlClient';
 import type { GatewayState } from '../../gateway/protocol/types';
+import { isAlive as pidAlive } from '../../gateway/protocol/procStat';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -220,19 +221,7 @@ export class RunningGateway {
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { pidAlive };
 
 // ---- more helpers for the gateway's integration tests ----------------------------------------------------
 
