@@ -164,8 +164,19 @@ export class RunningGateway {
     public client: ControlClient | null = null,
   ) {}
 
-  static async start(dir: string, args: string[] = [], waitLive = true): Promise<RunningGateway> {
-    const child = spawn(process.execPath, [CLI, 'up', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `shell`, when given, runs before the gateway in `sh` and ends with `exec` (e.g. "ulimit -n 256; exec"). */
+  static async start(
+    dir: string,
+    args: string[] = [],
+    waitLive = true,
+    shell?: string,
+  ): Promise<RunningGateway> {
+    const argv = [CLI, 'up', dir, ...args];
+    const child = shell
+      ? spawn('sh', ['-c', `${shell} "$0" "$@"`, process.execPath, ...argv], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const gw = new RunningGateway(dir, child);
     child.stdout!.setEncoding('utf8').on('data', (t: string) => (gw.output += t));
     child.stderr!.setEncoding('utf8').on('data', (t: string) => (gw.output += t));
