@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readGatewayFile } from '../gateway/protocol/controlClient';
+import { isAlive } from '../gateway/protocol/procStat';
 
 export interface LaunchOptions {
   /** Absolute path of the bundled CLI. */
@@ -82,15 +83,6 @@ export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<bool
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The CLI ends a failed start with one clear line on stderr: the log's last non-empty line. */

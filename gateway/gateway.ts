@@ -16,6 +16,8 @@ import { Holds } from './holders/holds';
 import { SessionStore } from './holders/sessions';
 import { TabChannel } from './holders/tabs';
 import { frontDoor } from './http/frontDoor';
+import { guardRequests, guardUpgrades } from './http/guard';
+import { limitConnections } from './http/limits';
 import { Moves } from './http/move';
 import { createGatewayServer } from './http/server';
 import { upgrade } from './http/upgrade';
@@ -23,7 +25,8 @@ import type { Generation } from './lifecycle/generation';
 import { Generations } from './lifecycle/generations';
 import type { GatewayParts } from './parts';
 import { snapshotRules } from './process/shared';
-import { snapshotBase } from './process/snapshot';
+import { releaseFolderLock, takeFolderLock } from './process/folderLock';
+import { createSnapshotBase, snapshotBase } from './process/snapshotBase';
 import { ChangeWatcher } from './process/watcher';
 import { gatewayFilePath } from './protocol/controlClient';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
@@ -76,6 +79,7 @@ export class Gateway implements GatewayParts {
   readonly control: ControlTarget;
   clientScript: Buffer | null = null;
   private readonly sockets: Set<Socket>;
+  private readonly snapshotDir: string;
   private watcher: ChangeWatcher | null = null;
   private watchdog: ChildProcess | null = null;
   private logFiles: LogFiles | null = null;
@@ -94,7 +98,8 @@ export class Gateway implements GatewayParts {
       this.stateChanged();
     });
     const current = () => this.live.refresh(); // each deploy reads an edited baton.json
-    this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id));
+    this.snapshotDir = snapshotBase(this.id);
+    this.generations = new Generations(options.root, current, this.id, this.snapshotDir);
     this.generations
       .on('stateChanged', () => this.stateChanged())
       .on('transition', (gen, from, to) => options.onTransition?.(gen, from, to))
@@ -139,8 +144,13 @@ export class Gateway implements GatewayParts {
       shutdown: () => void this.stop('stopped through the control API'),
     };
     ({ server: this.server, sockets: this.sockets } = createGatewayServer());
-    this.server.on('request', frontDoor(this));
-    this.server.on('upgrade', (req, socket, head) => upgrade(req, socket, head, this));
+    // Whatever a handler throws costs that one request an error answer, never the gateway.
+    this.server.on('request', guardRequests(frontDoor(this)));
+    this.server.on(
+      'upgrade',
+      guardUpgrades((req, socket, head) => upgrade(req, socket, head, this)),
+    );
+    limitConnections(this.server, (text) => options.onWarning?.(text));
     if (options.watch !== false) {
       const unwatched = (rel: string) => snapshotRules(this.config).unwatched(rel);
       this.watcher = new ChangeWatcher(
@@ -169,8 +179,15 @@ export class Gateway implements GatewayParts {
   /** Listens, writes `.baton/gateway.json`, starts the watchdog and deploys generation 1. */
   async start(): Promise<void> {
     const port = this.options.port ?? this.config.port;
+    // One gateway per folder, decided before listening: two started at once cannot both win.
+    const holder = takeFolderLock(this.options.root);
+    if (holder !== null)
+      throw new GatewayStartError(
+        `a gateway (pid ${holder}) is already running for ${this.options.root} — stop it with "baton down" first`,
+      );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
+        releaseFolderLock(this.options.root);
         reject(
           new GatewayStartError(
             err.code === 'EADDRINUSE'
@@ -198,6 +215,7 @@ export class Gateway implements GatewayParts {
         'the tab client (dist/client.js) is missing: run "npm run build"; tabs are not counted',
       );
     }
+    createSnapshotBase(this.snapshotDir);
     this.startWatchdog();
     writeGatewayFile(this.options.root, {
       pid: process.pid,
@@ -230,13 +248,7 @@ export class Gateway implements GatewayParts {
   private startWatchdog(): void {
     const script = path.join(__dirname, 'watchdog.js');
     if (!fs.existsSync(script)) return;
-    const args = [
-      script,
-      this.id,
-      snapshotBase(this.id),
-      gatewayFilePath(this.options.root),
-      String(process.pid),
-    ];
+    const args = [script, this.id, this.snapshotDir, gatewayFilePath(this.options.root), String(process.pid)];
     this.watchdog = spawn(process.execPath, args, {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -314,6 +326,7 @@ export class Gateway implements GatewayParts {
       this.proxy.close();
       for (const socket of this.sockets) socket.destroy();
       removeGatewayFile(this.options.root);
+      releaseFolderLock(this.options.root);
       this.watchdog?.stdin?.end();
       this.options.onStop?.(why);
     })();

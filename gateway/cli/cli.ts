@@ -11,6 +11,7 @@ import { writeInitConfig } from '../config/init';
 import { describeConfigReport } from '../config/liveConfig';
 import { unsavedWarning } from '../protocol/unsaved';
 import { isAlive } from '../process/processes';
+import { UnsafeFolderError } from '../protocol/ownedDir';
 import type { GatewayState, GenerationState } from '../protocol/types';
 import { outputPrinter } from './output';
 import { table } from './table';
@@ -201,13 +202,13 @@ async function up(args: Args): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => shutdown('SIGHUP'));
-  // A bug must not take every worker and session down with it: report it and keep serving.
-  process.on('uncaughtException', (err) =>
-    print(`baton    internal error (please report it): ${err.stack ?? err}`),
-  );
-  process.on('unhandledRejection', (err) =>
-    print(`baton    internal error (please report it): ${(err as Error)?.stack ?? err}`),
-  );
+  // Last resort behind the request guards: a stray error costs one log line, not every worker and tab.
+  const survive = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return; // the terminal is gone
+    print(`baton    internal error (the gateway keeps running): ${String(err)}`);
+  };
+  process.on('uncaughtException', survive);
+  process.on('unhandledRejection', survive);
   await gateway.start();
   print(`baton    gateway for ${dir}`);
   print(`baton    open ${gateway.url}  (control: "baton status", Ctrl-C stops every worker)`);
@@ -296,6 +297,7 @@ main(process.argv.slice(2)).catch((err: Error) => {
     err instanceof ConfigError ||
     err instanceof ControlError ||
     err instanceof GatewayStartError ||
+    err instanceof UnsafeFolderError ||
     err instanceof UsageError;
   process.stderr.write(`baton: ${known ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(known || err.message ? 1 : 2);

@@ -7,6 +7,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { onPong, startHeartbeat } from '../holders/heartbeat';
 import type { GatewayState, LogMessage, OutputStream } from '../protocol/types';
 
+/** An editor that reads slower than the gateway writes is dropped once this much waits for it (it reconnects). */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 interface Client {
   socket: WebSocket;
   logs: boolean;
@@ -47,7 +50,16 @@ export class EventsChannel {
   broadcastState(): void {
     if (this.clients.size === 0) return;
     const text = JSON.stringify(this.state());
-    for (const client of this.clients) client.socket.send(text);
+    for (const client of this.clients) this.send(client, text);
+  }
+
+  private send(client: Client, text: string): void {
+    if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.clients.delete(client);
+      client.socket.terminate();
+      return;
+    }
+    client.socket.send(text);
   }
 
   broadcastLog(generation: number, text: string, stream: OutputStream): void {
@@ -55,7 +67,7 @@ export class EventsChannel {
     for (const client of this.clients) {
       if (!client.logs) continue;
       message ??= JSON.stringify({ log: { generation, text, stream } } satisfies LogMessage);
-      client.socket.send(message);
+      this.send(client, message);
     }
   }
 

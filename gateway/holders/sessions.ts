@@ -3,6 +3,7 @@
 import { msUntilExpiry, sessionExpiry, type SessionEnd, type SessionLimits } from './drain';
 import type { Generation } from '../lifecycle/generation';
 import type { SessionInfo } from '../protocol/types';
+import { MAX_SESSIONS } from '../http/limits';
 
 export class Session {
   tabs = 0;
@@ -64,7 +65,7 @@ export class SessionStore {
     const key = `${generation.id}:${sid}`;
     let session = this.byKey.get(key);
     if (!session) {
-      if (!generation.running) return undefined;
+      if (!generation.running || this.byKey.size >= MAX_SESSIONS) return undefined;
       if (generation.state === 'draining' && this.loggedOut.get(generation.id)?.has(sid)) return undefined;
       session = new Session(key, sid, generation, (userAgent ?? '').slice(0, 300));
       this.byKey.set(key, session);

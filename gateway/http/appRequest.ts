@@ -60,8 +60,16 @@ function forward(
     session = parts.sessions.touch(gen, sid, req.headers['user-agent'], page ? req.url : req.headers.referer);
   else cookies.push(sidCookie(randomBytes(16).toString('base64url')));
   if (pin) cookies.push(pinCookie(gen.id));
+  // Released once: when the answer closes, or when its socket closes first (Node fires neither `finish` nor
+  // `close` on pipelined answers still queued when the client leaves).
   const release = parts.holds.request(gen, session);
-  res.once('close', release);
+  const socket = req.socket; // kept: Node detaches it from the request once the answer is done
+  const socketClosed = () => release();
+  res.once('close', () => {
+    socket.off('close', socketClosed);
+    release();
+  });
+  socket.once('close', socketClosed);
   parts.proxy.web(req, res, {
     generation: gen.id,
     workerPort: gen.port!,

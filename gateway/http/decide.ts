@@ -1,7 +1,8 @@
 // Gathers what the pure routing decision (route.ts) needs from a request and the gateway's live state.
 import type * as http from 'node:http';
 import type { GatewayParts } from '../parts';
-import { PIN_COOKIE, readCookie, SID_COOKIE } from './cookies';
+import { PIN_COOKIE, readCookie } from './cookies';
+import { validSid } from './limits';
 import { isForwarded, type ParsedHost } from './hosts';
 import { route, type Route } from './route';
 
@@ -13,7 +14,7 @@ export interface Decision {
 
 export function decide(req: http.IncomingMessage, host: ParsedHost, parts: GatewayParts): Decision {
   const { generations, sessions, config } = parts;
-  const sid = readCookie(req.headers.cookie, SID_COOKIE);
+  const sid = validSid(req);
   const pin = Number(readCookie(req.headers.cookie, PIN_COOKIE));
   const decision = route({
     method: req.method ?? 'GET',

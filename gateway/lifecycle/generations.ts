@@ -134,7 +134,12 @@ export class Generations extends EventEmitter<LifecycleEvents> {
     this.emit('stateChanged');
     // One config for the whole build and start, even if baton.json is edited meanwhile.
     const config = this.config;
-    const env = { ...inheritedEnv(), ...config.env, BATON_GENERATION: String(id) };
+    const env = {
+      ...inheritedEnv(),
+      ...config.env,
+      BATON_GENERATION: String(id),
+      [MARKER_ENV]: `${this.gatewayId}.${id}`, // builds too, so that a stray build child is found
+    };
     try {
       if (config.build) {
         this.log(gen, `$ ${config.build}\n`);
@@ -190,7 +195,7 @@ export class Generations extends EventEmitter<LifecycleEvents> {
       const timer = setTimeout(() => {
         timedOut = true;
         this.log(gen, `\n[baton] build still running after ${limit} s: stopping it\n`);
-        void this.runtime.stopTree(child.pid!, null);
+        void this.runtime.stopTree(child.pid!, `${this.gatewayId}.${gen.id}`);
       }, limit * 1000);
       child.on('error', (err) => {
         clearTimeout(timer);
