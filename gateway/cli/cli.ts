@@ -1,4 +1,4 @@
-// The `baton` command (DESIGN.md, "CLI"): `up` runs the gateway in the foreground; the other commands talk
+// The `baton` command (README, "CLI"): `up` runs the gateway in the foreground; the other commands talk
 // to the running gateway of a folder through the control API. Errors are one line and a non-zero exit.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,4 +1,4 @@
-// Loads and validates `baton.json` (DESIGN.md, "Configuration"). Every problem is one message naming the field.
+// Loads and validates `baton.json` (README, "Configuration"). Every problem is one message naming the field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';

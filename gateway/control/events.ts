@@ -1,4 +1,4 @@
-// The events WebSocket `/__baton/api/events` (DESIGN.md, "Control API"): the full state first, then one
+// The events WebSocket `/__baton/api/events` (README, "Control API"): the full state first, then one
 // message per change; with `?logs=1`, generation output as well. Its clients are editors: a `--managed`
 // gateway lives while one is connected.
 import type * as http from 'node:http';

@@ -1,4 +1,4 @@
-// Browser sessions: one `baton_sid` cookie jar on one generation (DESIGN.md, "Sessions, tabs and draining").
+// Browser sessions: one `baton_sid` cookie jar on one generation (README, "How it works").
 // Looked up in O(1) by generation and cookie; counts kept on the generation as they change.
 import { msUntilExpiry, sessionExpiry, type SessionEnd, type SessionLimits } from './drain';
 import type { Generation } from '../lifecycle/generation';

@@ -1,4 +1,4 @@
-// Host header parsing and the DNS-rebinding allow-list (DESIGN.md, "Security"). Pure functions.
+// Host header parsing and the DNS-rebinding allow-list (README, "Security"). Pure functions.
 
 export interface ParsedHost {
   /** Lower-cased host name without port; IPv6 literals keep their brackets. */

@@ -1,4 +1,4 @@
-// Which generation gets this request (DESIGN.md, "Routing"). A pure decision over plain data.
+// Which generation gets this request (README, "How it works"). A pure decision over plain data.
 import type { Affinity } from '../protocol/types';
 import { generationHost, type ParsedHost } from './hosts';
 
@@ -91,7 +91,7 @@ export function route(input: RouteInput): Route {
   if (host.generation !== null) {
     const n = host.generation;
     if (input.isRunning(n)) {
-      // A draining generation serves only the sessions it already has (DESIGN.md).
+      // A draining generation serves only the sessions it already has.
       if (page && input.live !== null && input.live !== n && input.closedTo(n)) {
         return { kind: 'redirect', location: `http://${generationHost(input.live, host.port)}${input.url}` };
       }

@@ -1,4 +1,4 @@
-// The generation lifecycle (DESIGN.md): building → starting → live → draining → stopped, plus failed and
+// The generation lifecycle (ARCHITECTURE.md, "How a deploy flows"): building → starting → live → draining → stopped, plus failed and
 // crashed; coalesced deploys, kill, promote, drain and retire.
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// Shapes shared by the gateway, the control API, the CLI and the extension (see DESIGN.md, "Control API").
+// Shapes shared by the gateway, the control API, the CLI and the extension (README, "Control API").
 
 export type GenerationState =
   'building' | 'starting' | 'live' | 'draining' | 'stopped' | 'failed' | 'crashed';

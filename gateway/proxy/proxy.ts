@@ -1,4 +1,4 @@
-// Forwarding requests and WebSockets to a generation's worker (DESIGN.md, "Routing"): keep-alive to workers,
+// Forwarding requests and WebSockets to a generation's worker (README, "How it works"): keep-alive to workers,
 // bodies piped (never buffered), `X-Baton-Generation` on every answer, the gateway's cookies appended to the
 // worker's, `Location` kept on the tab's host, the tab client injected into HTML.
 // HTTP requests take a lean path: undici's connection pools (a quarter less CPU per request than node:http's

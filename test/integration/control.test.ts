@@ -1,4 +1,4 @@
-// The control API, the events WebSocket and the `baton` CLI (DESIGN.md, "Control API" and "CLI").
+// The control API, the events WebSocket and the `baton` CLI (README, "Control API").
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';

@@ -1,5 +1,4 @@
-// The generation lifecycle with real workers (DESIGN.md, "Generation lifecycle" and "Sessions, tabs and
-// draining"): failures, crashes, coalesced deploys, kill, promote, retiring, expiry, snapshots, watching.
+// The generation lifecycle with real workers (ARCHITECTURE.md, "How a deploy flows"): failures, crashes, coalesced deploys, kill, promote, retiring, expiry, snapshots, watching.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// baton.json parsing and validation (DESIGN.md, "Configuration"): every field, and one clear message per mistake.
+// baton.json parsing and validation (README, "Configuration"): every field, and one clear message per mistake.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,4 +1,4 @@
-// Host header parsing and the DNS-rebinding allow-list (DESIGN.md, "Security").
+// Host header parsing and the DNS-rebinding allow-list (README, "Security").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generationHost, isAllowedHost, isForwarded, parseHost } from '../../gateway/http/hosts';

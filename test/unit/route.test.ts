@@ -1,4 +1,4 @@
-// Which generation gets a request (DESIGN.md, "Routing"): the pure decision in gateway/route.ts.
+// Which generation gets a request (README, "How it works"): the pure decision in gateway/http/route.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseHost } from '../../gateway/http/hosts';
@@ -56,7 +56,7 @@ describe('isNavigation', () => {
     assert.equal(isNavigation('GET', undefined, undefined), false);
   });
 
-  test('only GET navigates (DESIGN.md: "GET, Sec-Fetch-Mode: navigate, or Accept preferring text/html")', () => {
+  test('only GET navigates ("GET, Sec-Fetch-Mode: navigate, or Accept preferring text/html")', () => {
     assert.equal(isNavigation('GET', 'navigate', 'text/html'), true);
     assert.equal(isNavigation('HEAD', 'navigate', 'text/html'), false);
     assert.equal(isNavigation('POST', 'navigate', 'text/html'), false);
