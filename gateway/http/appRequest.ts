@@ -84,13 +84,13 @@ function forward(
 
 function unavailable(res: http.ServerResponse, page: boolean, parts: GatewayParts): void {
   // A deploy under way explains it best; else the failure or crash that happened last (an older generation
-  // may have failed while a newer one that since crashed was live). Still being stopped = just now.
+  // may have failed while a newer one that since crashed was live).
   const all = parts.generations.all();
   const last =
     all.filter((g) => g.state === 'building' || g.state === 'starting').sort((a, b) => b.id - a.id)[0] ??
     all
       .filter((g) => g.state === 'failed' || g.state === 'crashed')
-      .sort((a, b) => (b.stoppedAt ?? Infinity) - (a.stoppedAt ?? Infinity) || b.id - a.id)[0];
+      .sort((a, b) => b.endedAt! - a.endedAt! || b.id - a.id)[0];
   const reason = !last
     ? 'No generation is live: none has been deployed yet.'
     : last.state === 'building' || last.state === 'starting'

@@ -13,6 +13,8 @@ export class Generation {
   readonly createdAt = Date.now();
   readyAt: number | null = null;
   stoppedAt: number | null = null;
+  /** When it became failed or crashed (its processes may still be going). */
+  endedAt: number | null = null;
   drainingSince: number | null = null;
   exitCode: number | null = null;
   reason: string | null = null;

@@ -117,6 +117,7 @@ export class Generations extends EventEmitter<LifecycleEvents> {
   private setState(gen: Generation, state: GenerationState): void {
     const from = gen.state;
     gen.state = state;
+    if (state === 'failed' || state === 'crashed') gen.endedAt = Date.now();
     this.emit('transition', gen, from, state);
     this.emit('stateChanged');
   }
