@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
 import type { RuntimeFiles } from '../process/runtimeFiles';
-import type { Snapshot } from '../process/snapshot';
+import type { SnapshotPlace } from '../process/snapshotService';
 import { isPending, isRunning } from '../protocol/states';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
 
@@ -20,7 +20,7 @@ export class Generation {
   port: number | null = null;
   /** The address the worker listens on (null until known): 127.0.0.1, ::1 or another of its own. */
   address: string | null = null;
-  snapshot: Snapshot | null = null;
+  snapshot: SnapshotPlace | null = null;
   /** What the worker writes inside the snapshot, named when it stops. */
   runtime: RuntimeFiles | null = null;
   unsavedFiles: string[] = [];

@@ -13,6 +13,8 @@ import {
   type Snapshot,
   type SnapshotOptions,
 } from '../../gateway/process/snapshot';
+import { prepareSnapshot } from '../../gateway/process/snapshotPrepare';
+import { waitFor } from '../support/gateway';
 
 const temp: string[] = [];
 after(() => temp.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -48,7 +50,8 @@ function listing(dir: string): Record<string, string> {
   return out;
 }
 
-const everything: Changes['covered'] = () => true;
+/** The whole app is watched. */
+const everything: Changes['recursive'] = [''];
 
 function options(previous: Snapshot | null, changes: Changes | null, more: Partial<SnapshotOptions> = {}) {
   return { ignored: ignoreMatcher([]), linked: isDependencyDir, previous, changes, ...more };
@@ -77,7 +80,7 @@ describe('snapshots', () => {
     const second = await createSnapshot(
       root,
       path.join(base, 'g2'),
-      options(first, { dirty: new Set(reported), covered: everything }),
+      options(first, { dirty: new Set(reported), recursive: everything }),
     );
     const expected = listing(root);
     expected['src/a.js'] = 'a';
@@ -105,7 +108,7 @@ describe('snapshots', () => {
     const second = await createSnapshot(
       root,
       path.join(base, 'g2'),
-      options(first, { dirty: new Set(['a.js']), covered: everything }),
+      options(first, { dirty: new Set(['a.js']), recursive: everything }),
     );
     await removeSnapshot(first.dir);
     assert.ok(!fs.existsSync(first.dir));
@@ -116,7 +119,7 @@ describe('snapshots', () => {
     const third = await createSnapshot(
       root,
       path.join(base, 'g3'),
-      options(second, { dirty: new Set(['lib/c.js']), covered: everything }),
+      options(second, { dirty: new Set(['lib/c.js']), recursive: everything }),
     );
     assert.deepEqual(listing(third.appDir), listing(root));
   });
@@ -204,7 +207,7 @@ describe('snapshots', () => {
     const second = await createSnapshot(
       root,
       path.join(tempDir(), 'g2'),
-      options(first, { dirty: new Set(['a.js.tmp-123', 'a.js']), covered: everything }),
+      options(first, { dirty: new Set(['a.js.tmp-123', 'a.js']), recursive: everything }),
     );
     assert.deepEqual(listing(second.appDir), { 'a.js': 'A' });
   });
@@ -225,5 +228,101 @@ describe('snapshots', () => {
     });
     assert.match(run.stdout, /failed: EFBIG/, run.stderr);
     assert.ok(!fs.existsSync(dest), 'the half-made snapshot is removed');
+  });
+});
+
+describe('the next snapshot, prepared ahead', () => {
+  const inode = (s: Snapshot, rel: string) => fs.lstatSync(path.join(s.appDir, rel)).ino;
+
+  test('a deploy that uses the clone holds exactly what a full snapshot would', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, {
+      'server.js': 'one',
+      'readme.md': 'r',
+      'src/a.js': 'a',
+      'src/deep/b.js': 'b',
+      'src/old/c.js': 'c',
+      'src/gone.js': 'x',
+      'src/thing': 'a file that becomes a folder',
+      'node_modules/m/index.js': 'm',
+      'src/__pycache__/a.pyc': '',
+    });
+    fs.symlinkSync('a.js', path.join(root, 'src/link.js'));
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const prepared = await prepareSnapshot(first, path.join(base, 'next-1'));
+    assert.ok(prepared);
+    assert.deepEqual(listing(prepared.dir), listing(first.dir), 'the clone holds the snapshot');
+
+    write(root, { 'server.js': 'two', 'src/new/d.js': 'd', 'src/deep/e.js': 'e', 'readme.md': 'R!' });
+    fs.rmSync(path.join(root, 'src/gone.js'));
+    fs.renameSync(path.join(root, 'src/old'), path.join(root, 'src/moved'));
+    fs.rmSync(path.join(root, 'src/thing'));
+    write(root, { 'src/thing/inside.js': 'i' });
+    fs.rmSync(path.join(root, 'src/link.js'));
+    fs.symlinkSync('deep/b.js', path.join(root, 'src/link.js'));
+    // Only src/ is watched: the app's root folder is compared entry by entry (readme.md is not reported).
+    const dirty = ['server.js', 'src/new', 'src/deep/e.js', 'src/gone.js', 'src/old', 'src/moved'];
+    dirty.push('src/thing', 'src/link.js');
+    const second = await createSnapshot(root, path.join(base, 'g2'), {
+      ...options(first, { dirty: new Set(dirty), recursive: ['src'] }),
+      prepared,
+    });
+    assert.ok(!fs.existsSync(prepared.dir), 'the clone became the snapshot');
+    const full = await createSnapshot(root, path.join(base, 'g3'), options(null, null));
+    assert.deepEqual(listing(second.dir), listing(full.dir));
+    assert.equal(inode(second, 'src/deep/b.js'), inode(first, 'src/deep/b.js'), 'unchanged: a hard link');
+    assert.notEqual(inode(second, 'server.js'), inode(first, 'server.js'), 'changed: a new file');
+    assert.equal(
+      fs.readFileSync(path.join(first.appDir, 'server.js'), 'utf8'),
+      'one',
+      'the base is untouched',
+    );
+    assert.equal(fs.statSync(path.join(second.appDir, 'server.js')).mode & 0o222, 0, 'read-only');
+    assert.equal(listing(second.appDir)['node_modules'], `->${path.join(root, 'node_modules')}`);
+  });
+
+  test('a change made while the clone is prepared is not lost', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const preparing = prepareSnapshot(first, path.join(base, 'next-1'));
+    write(root, { 'lib/b.js': 'B', 'lib/c.js': 'c' });
+    const second = await createSnapshot(root, path.join(base, 'g2'), {
+      ...options(first, { dirty: new Set(['lib/b.js', 'lib/c.js']), recursive: everything }),
+      prepared: await preparing,
+    });
+    assert.deepEqual(listing(second.appDir), listing(root));
+  });
+
+  test("the base snapshot's removal breaks neither the clone nor the snapshot made from it", async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const prepared = await prepareSnapshot(first, path.join(base, 'next-1'));
+    await removeSnapshot(first.dir);
+    write(root, { 'a.js': 'A' });
+    const second = await createSnapshot(root, path.join(base, 'g2'), {
+      ...options(first, { dirty: new Set(['a.js']), recursive: everything }),
+      prepared,
+    });
+    assert.deepEqual(listing(second.appDir), listing(root));
+    // A clone of a snapshot that is already going fails whole: no half clone is left to be used.
+    assert.equal(await prepareSnapshot(first, path.join(base, 'next-2')), null);
+    assert.ok(!fs.existsSync(path.join(base, 'next-2')));
+  });
+
+  test('a clone that does not fit (the watcher unsure, another base) is removed, and the app read whole', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const prepared = await prepareSnapshot(first, path.join(base, 'next-1'));
+    write(root, { 'a.js': 'A', 'b.js': 'not reported' });
+    const second = await createSnapshot(root, path.join(base, 'g2'), { ...options(first, null), prepared });
+    assert.deepEqual(listing(second.appDir), listing(root));
+    await waitFor('the unused clone removed', () => !fs.existsSync(prepared!.dir));
   });
 });
