@@ -1,7 +1,6 @@
 // One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
 import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
-import type { RuntimeFiles } from '../process/runtimeFiles';
 import type { SnapshotPlace } from '../process/snapshotService';
 import { isPending, isRunning } from '../protocol/states';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
@@ -21,8 +20,7 @@ export class Generation {
   /** The address the worker listens on (null until known): 127.0.0.1, ::1 or another of its own. */
   address: string | null = null;
   snapshot: SnapshotPlace | null = null;
-  /** What the worker writes inside the snapshot, named when it stops. */
-  runtime: RuntimeFiles | null = null;
+  /** What the worker wrote inside the snapshot, named when it stops. */
   unsavedFiles: string[] = [];
   readonly output = new RingBuffer();
 

@@ -9,7 +9,6 @@ import { MARKER_ENV, stopTree } from '../process/processes';
 import { adoptPortEnv } from '../process/adoptPortEnv';
 import { watchListen } from '../process/ports';
 import { wrongPortMessage } from '../process/portAdvice';
-import { RuntimeFiles } from '../process/runtimeFiles';
 import { snapshotRules } from '../process/shared';
 import { removeTree } from '../process/snapshotCopy';
 import type { Changes } from '../process/snapshot';
@@ -163,7 +162,6 @@ export class Generations {
       }
       gen.snapshot = this.lastSnapshot = snapshot;
       this.lastSnapshotConfig = config;
-      gen.runtime = new RuntimeFiles(this.root, snapshot.appDir, shared);
       await this.start(gen, config, env);
     } catch (err) {
       this.fail(gen, `could not prepare the generation: ${(err as Error).message}`);
@@ -343,26 +341,21 @@ export class Generations {
           this.log(gen, `[baton] could not stop every process of generation ${gen.id}: ${err.message}\n`),
         );
       }
-      if (gen.runtime) {
-        gen.unsavedFiles = await gen.runtime
-          .collect((line) => this.log(gen, line))
-          .catch((err: Error) => {
-            this.log(gen, `[baton] could not look for files generation ${gen.id} wrote: ${err.message}\n`);
-            return [];
-          });
+      if (gen.snapshot) {
+        if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
+        // What its processes wrote there is named (shared data moved into the workspace); the folder is then
+        // reused for the next snapshot, or removed.
+        const written = await this.snapshots.retire(gen.snapshot.dir).catch((err: Error) => {
+          this.log(gen, `[baton] could not look for files generation ${gen.id} wrote: ${err.message}\n`);
+          return null;
+        });
+        for (const line of written?.notes ?? []) this.log(gen, line);
+        gen.unsavedFiles = written ? written.unsaved.sort() : [];
       }
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);
       this.hooks.stopped(gen);
       this.forgetOldest();
-      if (gen.snapshot) {
-        if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
-        await this.snapshots
-          .remove(gen.snapshot.dir)
-          .catch((err: Error) =>
-            this.log(gen, `[baton] could not remove the snapshot ${gen.snapshot!.dir}: ${err.message}\n`),
-          );
-      }
       this.hooks.stateChanged();
     })();
     return gen.stopping;

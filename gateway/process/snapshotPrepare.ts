@@ -28,14 +28,22 @@ export interface Prepared {
   base: Snapshot;
 }
 
-/** Clones `base` into `dir`; null when that fails (`base` removed meanwhile, a full disk): then no folder is left. */
-export async function prepareSnapshot(base: Snapshot, dir: string): Promise<Prepared | null> {
+/**
+ * Clones `base` into `dir`; null when that fails (`base` removed meanwhile, a full disk) or `abandoned()`
+ * turns true (a better start came): then no folder is left.
+ */
+export async function prepareSnapshot(
+  base: Snapshot,
+  dir: string,
+  abandoned: () => boolean = () => false,
+): Promise<Prepared | null> {
   const appRel = path.relative(base.dir, base.appDir);
   const appDir = path.join(dir, appRel);
   const slicer = new Slicer();
   const clone = async (rel: string, folder: DirNode): Promise<void> => {
     for (const [name, node] of folder.children) {
       await slicer.pause();
+      if (abandoned()) throw new Error('abandoned');
       const child = join(rel, name);
       const to = path.join(appDir, child);
       if (node.kind === 'dir') {
@@ -51,7 +59,7 @@ export async function prepareSnapshot(base: Snapshot, dir: string): Promise<Prep
     await clone('', base.tree);
     return { dir, appRel, base };
   } catch {
-    await removeTree(dir).catch(() => undefined);
+    void removeTree(dir).catch(() => undefined);
     return null;
   }
 }

@@ -1,10 +1,11 @@
 // The gateway's side of the snapshot worker thread (snapshotWorker.ts, bundled as dist/snapshot-worker.js):
 // walking, copying and linking thousands of files there never holds the event loop that proxies requests to
 // the live generation. The worker keeps each snapshot's record (what it holds, with the stamps of the files it
-// came from) and the clone it prepares for the next deploy; the gateway only names folders.
+// came from) and the start it gets ready for the next deploy (snapshotMaker.ts); the gateway names folders.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Changes } from './snapshot';
+import type { Written } from './runtimeFiles';
 import { removeTree } from './snapshotCopy';
 
 /** A snapshot as the gateway knows it: its folder, removed when its generation stops, and the app's root in it. */
@@ -25,11 +26,17 @@ export interface CreateJob {
   changes: Changes | null;
 }
 
-export type Request = ({ type: 'create'; id: number } & CreateJob) | { type: 'forget'; dir: string };
-export type Reply = { id: number; appDir: string } | { id: number; error: string; code?: string };
+export type Request =
+  | ({ type: 'create'; id: number } & CreateJob)
+  | { type: 'retire'; id: number; dir: string }
+  | { type: 'forget'; dir: string };
+export type Reply =
+  | { id: number; appDir: string }
+  | { id: number; written: Written }
+  | { id: number; error: string; code?: string };
 
 interface Waiting {
-  resolve(appDir: string): void;
+  resolve(reply: Reply): void;
   reject(err: Error): void;
 }
 
@@ -39,19 +46,33 @@ export class SnapshotService {
   private nextId = 1;
 
   /** Makes a snapshot; on failure no folder is left. */
-  create(job: CreateJob): Promise<SnapshotPlace> {
-    const worker = this.start();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: (appDir) => resolve({ dir: job.dir, appDir }), reject });
-      worker.postMessage({ type: 'create', id, ...job } satisfies Request);
-    });
+  async create(job: CreateJob): Promise<SnapshotPlace> {
+    const reply = await this.call({ type: 'create', id: this.nextId++, ...job });
+    return { dir: job.dir, appDir: 'appDir' in reply ? reply.appDir : '' };
+  }
+
+  /**
+   * A generation stopped: returns what its processes wrote inside its snapshot (shared data among it is
+   * moved into the workspace meanwhile). The folder is gone from `dir` once this settles: reused for the
+   * next snapshot, or being removed.
+   */
+  async retire(dir: string): Promise<Written> {
+    const reply = await this.call({ type: 'retire', id: this.nextId++, dir });
+    return 'written' in reply ? reply.written : { notes: [], unsaved: [] };
   }
 
   /** Removes a snapshot's folder; the worker forgets its record. */
   remove(dir: string): Promise<void> {
     this.worker?.postMessage({ type: 'forget', dir } satisfies Request);
     return removeTree(dir);
+  }
+
+  private call(req: Request & { id: number }): Promise<Reply> {
+    const worker = this.start();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(req.id, { resolve, reject });
+      worker.postMessage(req);
+    });
   }
 
   /** Stops the worker (before the snapshot folder is removed: it may be writing a clone there). */
@@ -68,8 +89,8 @@ export class SnapshotService {
     worker.on('message', (reply: Reply) => {
       const waiting = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if ('appDir' in reply) waiting?.resolve(reply.appDir);
-      else waiting?.reject(Object.assign(new Error(reply.error), { code: reply.code }));
+      if ('error' in reply) waiting?.reject(Object.assign(new Error(reply.error), { code: reply.code }));
+      else waiting?.resolve(reply);
     });
     // A worker that dies fails what it was doing; the next snapshot starts a new one (and reads the whole app).
     const lost = (err: Error) => {

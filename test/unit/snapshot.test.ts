@@ -13,6 +13,7 @@ import {
   type Snapshot,
   type SnapshotOptions,
 } from '../../gateway/process/snapshot';
+import { SnapshotMaker } from '../../gateway/process/snapshotMaker';
 import { prepareSnapshot } from '../../gateway/process/snapshotPrepare';
 import { waitFor } from '../support/gateway';
 
@@ -311,7 +312,7 @@ describe('the next snapshot, prepared ahead', () => {
     assert.deepEqual(listing(second.appDir), listing(root));
     // A clone of a snapshot that is already going fails whole: no half clone is left to be used.
     assert.equal(await prepareSnapshot(first, path.join(base, 'next-2')), null);
-    assert.ok(!fs.existsSync(path.join(base, 'next-2')));
+    await waitFor('the half clone removed', () => !fs.existsSync(path.join(base, 'next-2')));
   });
 
   test('a clone that does not fit (the watcher unsure, another base) is removed, and the app read whole', async () => {
@@ -324,5 +325,91 @@ describe('the next snapshot, prepared ahead', () => {
     const second = await createSnapshot(root, path.join(base, 'g2'), { ...options(first, null), prepared });
     assert.deepEqual(listing(second.appDir), listing(root));
     await waitFor('the unused clone removed', () => !fs.existsSync(prepared!.dir));
+  });
+});
+
+describe("the snapshot worker's maker", () => {
+  const makers: SnapshotMaker[] = [];
+  after(() => makers.forEach((maker) => maker.close()));
+
+  function setup() {
+    const root = tempDir();
+    const base = tempDir();
+    const maker = new SnapshotMaker();
+    makers.push(maker);
+    const job = (name: string, previous: Snapshot | null, dirty: string[] | null) => ({
+      root,
+      dir: path.join(base, name),
+      ignore: [],
+      shared: [],
+      previous: previous?.dir ?? null,
+      changes: dirty && { dirty: new Set(dirty), recursive: everything },
+    });
+    /** A snapshot read whole, with the same rules, to compare with. */
+    const full = async () => {
+      const whole = new SnapshotMaker();
+      makers.push(whole);
+      return listing((await whole.create(job('full', null, null))).appDir);
+    };
+    const inode = (file: string) => fs.statSync(file).ino;
+    return { root, base, maker, job, full, inode };
+  }
+
+  test("a stopped generation's folder becomes the next snapshot; what it wrote is named, then goes", async () => {
+    const { root, maker, job, full, inode } = setup();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b', 'lib/c.js': 'c' });
+    const g1 = await maker.create(job('g1', null, null));
+    write(root, { 'a.js': 'A' });
+    const g2 = await maker.create(job('g2', g1, ['a.js']));
+    // Generation 1 writes inside its snapshot: a report, a SQLite database, and over one of its sources.
+    write(g1.appDir, { 'out/report.txt': 'r', 'notes.db': 'rows' });
+    fs.rmSync(path.join(g1.appDir, 'lib/c.js'));
+    write(g1.appDir, { 'lib/c.js': 'overwritten' });
+    const lib = inode(path.join(g1.appDir, 'lib'));
+
+    const written = await maker.retire(g1.dir);
+    assert.deepEqual(written.unsaved.sort(), ['lib/c.js', 'out/report.txt']);
+    assert.match(written.notes.join(''), /notes\.db was created inside the snapshot/);
+    assert.equal(
+      fs.readFileSync(path.join(root, 'notes.db'), 'utf8'),
+      'rows',
+      'shared data: moved to the workspace',
+    );
+    assert.ok(!fs.existsSync(g1.dir));
+
+    write(root, { 'lib/d.js': 'd' });
+    const g3 = await maker.create(job('g3', g2, ['lib/d.js', 'notes.db']));
+    assert.equal(inode(path.join(g3.appDir, 'lib')), lib, "generation 1's folder, reused");
+    assert.deepEqual(listing(g3.appDir), await full());
+    assert.equal(fs.readFileSync(path.join(g3.appDir, 'a.js'), 'utf8'), 'A', 'changed since generation 1');
+    assert.equal(fs.readFileSync(path.join(g3.appDir, 'lib/c.js'), 'utf8'), 'c', 'overwritten: read again');
+    assert.equal(fs.readFileSync(path.join(g2.appDir, 'lib/c.js'), 'utf8'), 'c');
+  });
+
+  test('when the changes since a stopped generation are not known, its folder is removed', async () => {
+    const { root, base, maker, job, full } = setup();
+    write(root, { 'a.js': 'a' });
+    const g1 = await maker.create(job('g1', null, null));
+    write(root, { 'b.js': 'not reported' });
+    const g2 = await maker.create(job('g2', g1, null)); // the watcher was unsure: read whole
+    assert.deepEqual(await maker.retire(g1.dir), { notes: [], unsaved: [] });
+    const g3 = await maker.create(job('g3', g2, []));
+    assert.deepEqual(listing(g3.appDir), await full());
+    await waitFor('only the two snapshots left', () => fs.readdirSync(base).sort().join() === 'full,g2,g3');
+  });
+
+  test('with no stopped generation, the next deploy uses a clone made once the last one settled', async () => {
+    const { root, base, maker, job, full, inode } = setup();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const g1 = await maker.create(job('g1', null, null));
+    const next = await waitFor('the clone', () =>
+      fs.readdirSync(base).find((name) => name.startsWith('next-')),
+    );
+    const clone = inode(path.join(base, next));
+    write(root, { 'lib/b.js': 'B' });
+    const g2 = await maker.create(job('g2', g1, ['lib/b.js']));
+    assert.equal(inode(g2.dir), clone);
+    assert.deepEqual(listing(g2.appDir), await full());
+    assert.equal(fs.readFileSync(path.join(g1.appDir, 'lib/b.js'), 'utf8'), 'b');
   });
 });
