@@ -32,6 +32,17 @@ interface Spare {
 
 const sameBases = (a: readonly string[], b: readonly string[]) => a.join('\0') === b.join('\0');
 
+/** What a job's config leaves out of its snapshot, and what it links to the workspace instead of copying. */
+export function jobRules(job: Pick<CreateJob, 'ignore' | 'shared'>) {
+  const shared = new SharedPaths(job.shared);
+  return {
+    ignored: ignoreMatcher(job.ignore),
+    // Dependency folders and shared data are the workspace's own (shared data even where `ignore` names it).
+    linked: (rel: string) => isDependencyDir(rel) || shared.matches(rel),
+    shared,
+  };
+}
+
 export class SnapshotMaker {
   /** Each snapshot's record and when it was complete, by folder, until its generation stops. */
   private readonly made = new Map<string, { snapshot: Snapshot; madeAt: number; job: CreateJob }>();
@@ -61,13 +72,8 @@ export class SnapshotMaker {
       const previous = (job.previous && this.made.get(job.previous)?.snapshot) || null;
       start = { prepared: cloned, previous, changes: job.changes };
     }
-    const shared = new SharedPaths(job.shared);
-    const snapshot = await createSnapshot(job.root, job.dir, {
-      ignored: ignoreMatcher(job.ignore),
-      // Dependency folders and shared data are the workspace's own (shared data even where `ignore` names it).
-      linked: (rel) => isDependencyDir(rel) || shared.matches(rel),
-      ...start,
-    });
+    const { ignored, linked } = jobRules(job);
+    const snapshot = await createSnapshot(job.root, job.dir, { ignored, linked, ...start });
     this.made.set(job.dir, { snapshot, madeAt: Date.now() + 1, job });
     this.step(job);
     this.timer = setTimeout(() => this.startClone(snapshot), CLONE_AFTER_MS);
@@ -88,7 +94,7 @@ export class SnapshotMaker {
       throw new Error('the snapshot worker restarted since it was made');
     }
     const { snapshot, madeAt, job } = record;
-    const runtime = new RuntimeFiles(job.root, snapshot.appDir, new SharedPaths(job.shared));
+    const runtime = new RuntimeFiles(job.root, snapshot.appDir, jobRules(job).shared);
     try {
       const cleaned = await cleanSnapshot(snapshot, madeAt, runtime);
       const changes = this.changesSince(dir);
