@@ -14,4 +14,31 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // The process boundary (ARCHITECTURE.md): the gateway never loads the editor's API, and the extension
+  // reaches the gateway only through its protocol (types, control client, gateway file).
+  {
+    files: ['gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'gateway/ runs outside the editor: never import vscode.' }] },
+      ],
+    },
+  },
+  {
+    files: ['extension/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../gateway/*', '!../gateway/protocol'],
+              message: 'extension/ may import only gateway/protocol/ (types, control client, gateway file).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

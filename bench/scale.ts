@@ -99,7 +99,7 @@ function prober(port: number): { stop(): Promise<number> } {
 
 async function measure(dir: string, deploys: number, cli: string, log: Log): Promise<Measured> {
   const t0 = performance.now();
-  const gw = await RunningGateway.start(dir, [], false, cli);
+  const gw = await RunningGateway.start(dir, [], false, { cli });
   let probe: ReturnType<typeof prober> | null = null;
   const times: number[] = [];
   try {

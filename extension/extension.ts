@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): BatonApi {
     new StatusBar(gateways),
     new BuildProgress(gateways),
     new FailureNotifier(gateways, logs),
-    ...registerCommands(gateways, logs),
+    ...registerCommands(gateways, logs, view),
   );
   // Gateways are left running on deactivation: a managed one stops by itself a minute after the last
   // editor window disconnected, so a window reload keeps everyone's sessions.

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readGatewayFile } from '../gateway/protocol/controlClient';
+import { isAlive } from '../gateway/protocol/procStat';
 
 export interface LaunchOptions {
   /** Absolute path of the bundled CLI. */
@@ -35,7 +36,8 @@ export async function launchGateway(options: LaunchOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const logPath = gatewayLogPath(options.folder);
   await fs.promises.mkdir(path.dirname(logPath), { recursive: true });
-  const args = [options.cliPath, 'up', options.folder, '--managed'];
+  // Worker output reaches the editor through the events socket and .baton/logs/: not the launch log too.
+  const args = [options.cliPath, 'up', options.folder, '--managed', '--quiet-workers'];
   if (options.port !== undefined) args.push('--port', String(options.port));
   if (!options.watch) args.push('--no-watch');
 
@@ -83,15 +85,6 @@ export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<bool
   return false;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The CLI ends a failed start with one clear line on stderr: the log's last non-empty line. */
 function lastLine(logPath: string): string | undefined {
   try {
@@ -101,7 +94,8 @@ function lastLine(logPath: string): string | undefined {
       .split('\n')
       .map((line) => line.trim())
       .filter(Boolean);
-    return lines.at(-1);
+    // The CLI's own "baton: " prefix would double the notification's "Baton: ".
+    return lines.at(-1)?.replace(/^baton:\s*/, '');
   } catch {
     return undefined;
   }

@@ -18,6 +18,8 @@ export interface GatewayFolder {
   readonly name: string;
   hasConfig: boolean;
   readonly connection: GatewayConnection;
+  /** Files saved while deploy on save was off, since the last deploy (workspace-relative). */
+  readonly pendingSaves: Set<string>;
 }
 
 export interface FolderLog extends Readonly<LogMessage['log']> {
@@ -31,9 +33,9 @@ export class Gateways extends Disposable {
   readonly onDidChangeState = this.changed.event;
   private readonly logged = this._register(new vscode.EventEmitter<FolderLog>());
   readonly onLog = this.logged.event;
-  private context: { hasConfig?: boolean; running?: boolean } = {};
+  private context: { hasConfig?: boolean; running?: boolean; watching?: boolean } = {};
 
-  constructor(private readonly cliPath: string) {
+  constructor(readonly cliPath: string) {
     super();
     this._register({ dispose: () => [...this.entries.keys()].forEach((key) => this.remove(key)) });
     const watcher = this._register(
@@ -43,6 +45,7 @@ export class Gateways extends Disposable {
     this._register(watcher.onDidChange((uri) => this.fileChanged(uri)));
     this._register(watcher.onDidDelete((uri) => this.fileChanged(uri)));
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.syncFolders()));
+    this._register(vscode.workspace.onDidSaveTextDocument((doc) => this.saved(doc.uri)));
     this._register(this.onDidChangeState(() => this.updateContext()));
     this.syncFolders();
     this.updateContext();
@@ -58,8 +61,8 @@ export class Gateways extends Disposable {
 
   /** Every gateway the extension is connected to, in workspace folder order. */
   snapshots(): GatewaySnapshot[] {
-    return this.folders().flatMap(({ path: folder, name, connection }) =>
-      connection.state ? [{ folder, name, state: connection.state }] : [],
+    return this.folders().flatMap(({ path: folder, name, connection, pendingSaves }) =>
+      connection.state ? [{ folder, name, state: connection.state, pendingSaves: pendingSaves.size }] : [],
     );
   }
 
@@ -104,9 +107,18 @@ export class Gateways extends Disposable {
   private add(folder: vscode.WorkspaceFolder): void {
     const folderPath = folder.uri.fsPath;
     const connection = new GatewayConnection(folderPath);
+    const pendingSaves = new Set<string>();
+    let newest = 0;
     const subscriptions = [
       connection,
-      connection.onDidChangeState(() => this.changed.fire()),
+      connection.onDidChangeState(() => {
+        // A deploy (a new generation) takes every pending save with it.
+        const ids = connection.state?.generations.map((g) => g.id) ?? [];
+        const top = Math.max(0, ...ids);
+        if (top > newest || !connection.state) pendingSaves.clear();
+        newest = top;
+        this.changed.fire();
+      }),
       connection.onLog((log) => this.logged.fire({ ...log, folder: folderPath })),
     ];
     this.entries.set(folderPath, {
@@ -115,6 +127,7 @@ export class Gateways extends Disposable {
       name: folder.name,
       hasConfig: hasConfig(folderPath),
       connection,
+      pendingSaves,
       subscriptions,
     });
     void connection.attach();
@@ -123,6 +136,18 @@ export class Gateways extends Disposable {
   private remove(key: string): void {
     this.entries.get(key)?.subscriptions.forEach((d) => d.dispose());
     this.entries.delete(key);
+  }
+
+  /** A save while deploy on save is off is remembered, so that turning it on can offer to deploy it. */
+  private saved(uri: vscode.Uri): void {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const entry = folder && this.entries.get(folder.uri.fsPath);
+    const state = entry?.connection.state;
+    if (!entry || !state || state.watching) return;
+    const relative = path.relative(entry.path, uri.fsPath);
+    if (relative.startsWith('..') || /^(\.baton|\.git|node_modules)([\\/]|$)/.test(relative)) return;
+    entry.pendingSaves.add(relative);
+    this.changed.fire();
   }
 
   private fileChanged(uri: vscode.Uri): void {
@@ -143,7 +168,11 @@ export class Gateways extends Disposable {
     const next = {
       hasConfig: this.folders().some((f) => f.hasConfig),
       running: this.folders().some((f) => f.connection.state !== undefined),
+      watching: this.folders().some((f) => f.connection.state?.watching === true),
     };
+    if (next.watching !== this.context.watching) {
+      void vscode.commands.executeCommand('setContext', 'baton.watching', next.watching);
+    }
     if (next.hasConfig !== this.context.hasConfig) {
       void vscode.commands.executeCommand('setContext', 'baton.hasConfig', next.hasConfig);
     }

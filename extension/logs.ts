@@ -1,5 +1,6 @@
-// Generation output: streamed from the events socket into the "Baton" log output channel, and per
-// generation as a read-only document (`baton-log:` URIs, fetched with the control API's logs call).
+// Generation output: streamed from the events socket into the "Baton" log output channel (stderr as
+// warnings), and per generation as a read-only document (`baton-log:` URIs, fetched with the control
+// API's logs call). The gateway already shows snapshot paths as workspace paths, so links open the file.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
@@ -16,10 +17,13 @@ export class GatewayLogs extends Disposable implements vscode.TextDocumentConten
     super();
     this._register(vscode.workspace.registerTextDocumentContentProvider(SCHEME, this));
     this._register(
-      gateways.onLog(({ folder, generation, text }) => {
+      gateways.onLog(({ folder, generation, text, stream }) => {
         const prefix =
           gateways.folders().length > 1 ? `${path.basename(folder)} gen ${generation}` : `gen ${generation}`;
-        for (const line of text.replace(/\n$/, '').split('\n')) this.channel.info(`[${prefix}] ${line}`);
+        // One channel level per stream, so a traceback's lines share one prefix width and its ^^^ align.
+        const write = stream === 'stderr' ? this.channel.warn : this.channel.info;
+        for (const line of text.replace(/\n$/, '').split('\n'))
+          write.call(this.channel, `[${prefix}] ${line}`);
       }),
     );
   }

@@ -8,6 +8,10 @@ export interface BatonSettings {
   openFollowing: boolean;
   /** null: baton.json's "port". */
   gatewayPort: number | null;
+  /** Ask before Kill Worker, Stop Gateway and Promote cost sessions or tabs their generation. */
+  confirm: boolean;
+  revealOutputOnFailure: boolean;
+  openAfterStart: boolean;
 }
 
 export function readSettings(scope?: vscode.Uri): BatonSettings {
@@ -17,5 +21,8 @@ export function readSettings(scope?: vscode.Uri): BatonSettings {
     openIn: config.get<BatonSettings['openIn']>('openIn', 'external'),
     openFollowing: config.get<boolean>('openFollowing', false),
     gatewayPort: config.get<number | null>('gatewayPort', null),
+    confirm: config.get<boolean>('confirm', true),
+    revealOutputOnFailure: config.get<boolean>('revealOutputOnFailure', true),
+    openAfterStart: config.get<boolean>('openAfterStart', false),
   };
 }

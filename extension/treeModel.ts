@@ -10,9 +10,11 @@ export interface GatewaySnapshot {
   /** The folder's display name. */
   name: string;
   state: GatewayState;
+  /** Files saved while deploy on save was off, not deployed yet. */
+  pendingSaves?: number;
 }
 
-export type NodeKind = 'gateway' | 'generation' | 'worker' | 'session';
+export type NodeKind = 'gateway' | 'url' | 'pending' | 'generation' | 'finished' | 'worker' | 'session';
 
 export interface TreeNode {
   /** Stable across refreshes, so that the tree keeps expansion and selection. */
@@ -28,6 +30,8 @@ export interface TreeNode {
   /** Menus in package.json match on it (`viewItem =~ /^generation\.(live|draining)$/` …). */
   contextValue: string;
   collapsible: 'none' | 'collapsed' | 'expanded';
+  /** Run on click (and Enter), with the node as its argument. */
+  command?: string;
 }
 
 /** What only the running process can tell; read when children or a tooltip are resolved. */
@@ -43,8 +47,10 @@ const ICONS: Record<GenerationState, TreeNode['icon']> = {
   draining: { id: 'history', color: 'charts.yellow' },
   stopped: { id: 'circle-slash', color: 'disabledForeground' },
   failed: { id: 'error', color: 'charts.red' },
-  crashed: { id: 'error', color: 'charts.red' },
+  crashed: { id: 'flame', color: 'charts.orange' },
 };
+
+const FINISHED: ReadonlySet<GenerationState> = new Set(['stopped', 'failed', 'crashed']);
 
 /** Still building or with a worker, i.e. something that Kill Worker can stop. */
 export function isActive(g: GenerationInfo): boolean {
@@ -60,22 +66,102 @@ function deployOnSave(state: GatewayState): string {
   return state.watchError ?? `deploy on save ${state.watching ? 'on' : 'off'}`;
 }
 
-/** The top level: generations of the one gateway, or one node per gateway in a multi-root workspace. */
-export function rootNodes(snapshots: readonly GatewaySnapshot[]): TreeNode[] {
-  if (snapshots.length === 1) return generationNodes(snapshots[0]);
+/**
+ * The top level: what one gateway shows, or one node per gateway in a multi-root workspace. `cleared`:
+ * per folder, finished generations up to this id are not shown (Clear Finished Generations).
+ */
+export function rootNodes(
+  snapshots: readonly GatewaySnapshot[],
+  cleared: ReadonlyMap<string, number> = new Map(),
+): TreeNode[] {
+  if (snapshots.length === 1) return gatewayChildren(snapshots[0], cleared.get(snapshots[0].folder) ?? 0);
   return snapshots.map(gatewayNode);
 }
 
+/** The app's URL first, saves not deployed yet, generations at work newest first, then the finished ones folded. */
+export function gatewayChildren(s: GatewaySnapshot, clearedUpTo = 0): TreeNode[] {
+  const nodes = [urlNode(s)];
+  if (s.pendingSaves) nodes.push(pendingNode(s));
+  nodes.push(...generationNodes(s).filter((n) => !FINISHED.has(stateOf(s, n))));
+  const finished = finishedGenerations(s, clearedUpTo);
+  if (finished.length > 0) nodes.push(finishedNode(s, finished));
+  return nodes;
+}
+
+/** Stopped, failed and crashed generations newer than `clearedUpTo`, newest first. */
+export function finishedGenerations(s: GatewaySnapshot, clearedUpTo = 0): GenerationInfo[] {
+  return s.state.generations
+    .filter((g) => FINISHED.has(g.state) && g.id > clearedUpTo)
+    .sort((a, b) => b.id - a.id);
+}
+
+function stateOf(s: GatewaySnapshot, node: TreeNode): GenerationState {
+  return s.state.generations.find((g) => g.id === node.generation)!.state;
+}
+
+export function appUrl(state: GatewayState): string {
+  return `http://localhost:${state.port}/`;
+}
+
+function urlNode(s: GatewaySnapshot): TreeNode {
+  const url = appUrl(s.state);
+  return {
+    id: `${s.folder}#url`,
+    kind: 'url',
+    folder: s.folder,
+    label: url,
+    description: s.state.live === null ? 'no live generation yet' : `open generation ${s.state.live}`,
+    tooltip: `Open ${escapeMarkdown(url)} in the browser: the gateway sends a new tab to the live generation.`,
+    icon: { id: 'globe' },
+    contextValue: 'url',
+    collapsible: 'none',
+    command: 'baton.openInBrowser',
+  };
+}
+
+function pendingNode(s: GatewaySnapshot): TreeNode {
+  const n = s.pendingSaves ?? 0;
+  return {
+    id: `${s.folder}#pending`,
+    kind: 'pending',
+    folder: s.folder,
+    label: `${plural(n, 'save')} not deployed`,
+    description: 'deploy on save is off · click to deploy',
+    tooltip: 'Files were saved while deploy on save was off. Click to deploy them as a new generation.',
+    icon: { id: 'circle-large-outline', color: 'charts.yellow' },
+    contextValue: 'pending',
+    collapsible: 'none',
+    command: 'baton.deploy',
+  };
+}
+
+function finishedNode(s: GatewaySnapshot, finished: GenerationInfo[]): TreeNode {
+  const counts = new Map<GenerationState, number>();
+  for (const g of finished) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
+  return {
+    id: `${s.folder}#finished`,
+    kind: 'finished',
+    folder: s.folder,
+    label: `${plural(finished.length, 'finished generation')}`,
+    description: [...counts].map(([state, n]) => `${n} ${state}`).join(' · '),
+    tooltip:
+      'Generations that no longer run. Expand for their logs; "Clear Finished Generations" hides them.',
+    icon: { id: 'archive' },
+    contextValue: 'finished',
+    collapsible: 'collapsed',
+  };
+}
+
 function gatewayNode(s: GatewaySnapshot): TreeNode {
-  const { live, port } = s.state;
+  const { live } = s.state;
   return {
     id: s.folder,
     kind: 'gateway',
     folder: s.folder,
     label: s.name,
-    description: [live === null ? 'no live generation' : `gen ${live} live`, `port ${port}`].join(' · '),
+    description: [appUrl(s.state), live === null ? 'no live generation' : `gen ${live} live`].join(' · '),
     tooltip: [
-      `**${escapeMarkdown(s.name)}**: gateway on port ${port}`,
+      `**${escapeMarkdown(s.name)}**: ${escapeMarkdown(appUrl(s.state))}`,
       deployOnSave(s.state),
       escapeMarkdown(s.folder),
     ].join('  \n'),
@@ -85,7 +171,7 @@ function gatewayNode(s: GatewaySnapshot): TreeNode {
   };
 }
 
-/** Newest first. */
+/** Newest first, every generation. */
 export function generationNodes(s: GatewaySnapshot): TreeNode[] {
   return [...s.state.generations].sort((a, b) => b.id - a.id).map((g) => generationNode(s.folder, g));
 }
@@ -130,7 +216,29 @@ export function generationChildren(
     .filter((s) => s.generation === g.id)
     .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen));
   for (const s of sessions) nodes.push(sessionNode(folder, s, details.now));
+  // The gateway lists only the most recently seen sessions of a generation; its count is exact.
+  if (g.sessions > sessions.length) nodes.push(moreSessionsNode(folder, g, g.sessions - sessions.length));
   return nodes;
+}
+
+function moreSessionsNode(folder: string, g: GenerationInfo, more: number): TreeNode {
+  return {
+    id: `${folder}#${g.id}/sessions-more`,
+    kind: 'session',
+    folder,
+    generation: g.id,
+    label: `${plural(more, 'more session')}`,
+    description: 'not seen as recently as those above',
+    tooltip: `Generation ${g.id} holds ${plural(g.sessions, 'session')}; the view lists the ${g.sessions - more} seen most recently.`,
+    icon: { id: 'ellipsis' },
+    contextValue: 'session',
+    collapsible: 'none',
+  };
+}
+
+/** Every session of a gateway: the generations' counts (the state lists only the most recent ones). */
+function sessionCount(state: GatewayState): number {
+  return state.generations.reduce((n, g) => n + g.sessions, 0);
 }
 
 /** How the worker's description words a fact (others read "pid 123"). */
@@ -158,14 +266,17 @@ function workerNode(folder: string, g: GenerationInfo, details: ProcessDetails):
 function sessionNode(folder: string, s: SessionInfo, now: number): TreeNode {
   const browser = browserName(s.userAgent);
   const seen = `seen ${ago(Date.parse(s.lastSeen), now)}`;
+  const age = `started ${ago(Date.parse(s.createdAt), now)}`;
   return {
     id: `${folder}#${s.generation}/session/${s.id}`,
     kind: 'session',
     folder,
     generation: s.generation,
-    label: `${browser} session`,
-    description: `${plural(s.tabs, 'tab')} · ${seen}`,
+    label: s.firstPath ? `${browser} · ${shorten(s.firstPath, 40)}` : `${browser} session`,
+    description: `${plural(s.tabs, 'tab')} · ${age} · ${seen}`,
     tooltip: factLines(`**${escapeMarkdown(browser)} session** ${escapeMarkdown(s.id.slice(0, 8))}`, [
+      ['first page', s.firstPath ?? 'none yet'],
+      ['started', `${new Date(s.createdAt).toLocaleString()} (${ago(Date.parse(s.createdAt), now)})`],
       ['tabs', String(s.tabs)],
       ['last seen', `${new Date(s.lastSeen).toLocaleString()} (${ago(Date.parse(s.lastSeen), now)})`],
       ['user agent', s.userAgent || 'none'],
@@ -208,7 +319,7 @@ export interface Summary {
 }
 
 export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
-  const sessions = snapshots.reduce((n, s) => n + s.state.sessions.length, 0);
+  const sessions = snapshots.reduce((n, s) => n + sessionCount(s.state), 0);
   if (snapshots.length === 0) {
     return {
       text: '$(layers) Baton',
@@ -220,7 +331,7 @@ export function summarize(snapshots: readonly GatewaySnapshot[]): Summary {
     .map(({ name, state }) => {
       const live = state.live === null ? 'no live generation' : `generation ${state.live} live`;
       const save = deployOnSave(state);
-      return `${name}: ${live} on port ${state.port}, ${plural(state.sessions.length, 'session')}, ${save}`;
+      return `${name}: ${live} on port ${state.port}, ${plural(sessionCount(state), 'session')}, ${save}`;
     })
     .join('\n');
   if (snapshots.length > 1) {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
-import type { BatonConfig } from './config/config';
+import { CONFIG_FILE, type BatonConfig } from './config/config';
 import { LiveConfig, type ConfigReport } from './config/liveConfig';
 import type { ControlTarget } from './control/controlApi';
 import { newToken } from './control/auth';
@@ -16,6 +16,8 @@ import { Holds } from './holders/holds';
 import { SessionStore } from './holders/sessions';
 import { TabChannel } from './holders/tabs';
 import { frontDoor } from './http/frontDoor';
+import { guardRequests, guardUpgrades } from './http/guard';
+import { limitConnections } from './http/limits';
 import { Moves } from './http/move';
 import { createGatewayServer } from './http/server';
 import { upgrade } from './http/upgrade';
@@ -23,11 +25,13 @@ import type { Generation } from './lifecycle/generation';
 import { Generations } from './lifecycle/generations';
 import type { GatewayParts } from './parts';
 import { snapshotRules } from './process/shared';
-import { snapshotBase } from './process/snapshot';
+import { releaseFolderLock, takeFolderLock } from './process/folderLock';
+import { createSnapshotBase, snapshotBase } from './process/snapshotBase';
 import { ChangeWatcher } from './process/watcher';
 import { gatewayFilePath } from './protocol/controlClient';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
-import type { GatewayState, GenerationState } from './protocol/types';
+import type { GatewayState, GenerationState, OutputStream } from './protocol/types';
+import { LogFiles, readLogFile } from './lifecycle/logFiles';
 import { WorkerProxy } from './proxy/proxy';
 
 export interface GatewayOptions {
@@ -40,14 +44,16 @@ export interface GatewayOptions {
   watch?: boolean;
   /** Lifecycle transitions, for `baton up`'s progress lines. */
   onTransition?: (generation: Generation, from: GenerationState | null, to: GenerationState) => void;
-  /** A deploy was triggered by file changes. */
-  onChanges?: (files: string[], id: number) => void;
+  /** File changes deployed generation `id`; null: they deployed nothing (only a broken baton.json). */
+  onChanges?: (files: string[], id: number | null) => void;
   /** Watching stopped by itself (an OS limit): deploy on save is off; the message says why and the fix. */
   onWatchError?: (message: string) => void;
   /** baton.json was edited: applied, or refused. */
   onConfig?: (report: ConfigReport) => void;
   /** The gateway stopped by itself (managed idle, shutdown call). */
   onStop?: (why: string) => void;
+  /** A generation's build or worker wrote output (for `baton up`'s terminal). */
+  onOutput?: (generation: number, text: string, stream: OutputStream) => void;
   /** Something went wrong that the user should read (the gateway carries on). */
   onWarning?: (message: string) => void;
 }
@@ -55,6 +61,8 @@ export interface GatewayOptions {
 export class GatewayStartError extends Error {}
 
 const MANAGED_IDLE_MS = 60_000;
+/** Per generation, how many sessions the state lists (the most recently seen; counts stay exact). */
+const SESSIONS_LISTED = 100;
 
 export class Gateway implements GatewayParts {
   readonly token = newToken();
@@ -71,8 +79,10 @@ export class Gateway implements GatewayParts {
   readonly control: ControlTarget;
   clientScript: Buffer | null = null;
   private readonly sockets: Set<Socket>;
+  private readonly snapshotDir: string;
   private watcher: ChangeWatcher | null = null;
   private watchdog: ChildProcess | null = null;
+  private logFiles: LogFiles | null = null;
   private port = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -88,18 +98,23 @@ export class Gateway implements GatewayParts {
       this.stateChanged();
     });
     const current = () => this.live.refresh(); // each deploy reads an edited baton.json
-    this.generations = new Generations(options.root, current, this.id, snapshotBase(this.id), {
-      stateChanged: () => this.stateChanged(),
-      transition: (gen, from, to) => options.onTransition?.(gen, from, to),
-      output: (gen, text) => this.events.broadcastLog(gen.id, text),
-      groupStarted: (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`),
-      groupEnded: (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`),
-      liveChanged: () => this.tabs.liveChanged(),
-      stopped: (gen) => {
+    this.snapshotDir = snapshotBase(this.id);
+    this.generations = new Generations(options.root, current, this.id, this.snapshotDir);
+    this.generations
+      .on('stateChanged', () => this.stateChanged())
+      .on('transition', (gen, from, to) => options.onTransition?.(gen, from, to))
+      .on('output', (gen, text, stream) => {
+        this.events.broadcastLog(gen.id, text, stream);
+        this.logFiles?.append(gen.id, text, () => gen.output.text());
+        options.onOutput?.(gen.id, text, stream);
+      })
+      .on('groupStarted', (pgid) => this.watchdog?.stdin?.write(`+${pgid}\n`))
+      .on('groupEnded', (pgid) => this.watchdog?.stdin?.write(`-${pgid}\n`))
+      .on('liveChanged', () => this.tabs.liveChanged())
+      .on('stopped', (gen) => {
         this.sessions.endAll(gen);
         this.tabs.generationGone(gen);
-      },
-    });
+      });
     this.holds = new Holds({
       changed: () => this.countsChanged(),
       letGo: (gen) => this.generations.checkDrain(gen),
@@ -115,6 +130,7 @@ export class Gateway implements GatewayParts {
       affinity: this.config.affinity,
       live: () => this.generations.live?.id ?? null,
       stateOf: (n) => this.generations.get(n)?.state ?? null,
+      port: () => this.port,
     });
     this.events = new EventsChannel(() => this.state());
     this.control = {
@@ -123,13 +139,18 @@ export class Gateway implements GatewayParts {
       deploy: () => this.generations.deploy(),
       kill: (id) => this.generations.kill(id),
       promote: (id) => this.generations.promote(id),
-      logs: (id) => this.generations.get(id)?.output.text() ?? null,
+      logs: (id) => this.generations.get(id)?.output.text() ?? readLogFile(this.options.root, id),
       setWatching: (enabled) => this.setWatching(enabled),
       shutdown: () => void this.stop('stopped through the control API'),
     };
     ({ server: this.server, sockets: this.sockets } = createGatewayServer());
-    this.server.on('request', frontDoor(this));
-    this.server.on('upgrade', (req, socket, head) => upgrade(req, socket, head, this));
+    // Whatever a handler throws costs that one request an error answer, never the gateway.
+    this.server.on('request', guardRequests(frontDoor(this)));
+    this.server.on(
+      'upgrade',
+      guardUpgrades((req, socket, head) => upgrade(req, socket, head, this)),
+    );
+    limitConnections(this.server, (text) => options.onWarning?.(text));
     if (options.watch !== false) {
       const unwatched = (rel: string) => snapshotRules(this.config).unwatched(rel);
       this.watcher = new ChangeWatcher(
@@ -138,12 +159,18 @@ export class Gateway implements GatewayParts {
         unwatched,
         (files) => {
           if (this.stopping) return;
+          if (files.every((f) => f === CONFIG_FILE)) {
+            // A save that only broke baton.json deploys nothing: its error says what to fix.
+            this.live.refresh();
+            if (this.live.error) return options.onChanges?.(files, null);
+          }
           options.onChanges?.(files, this.generations.deploy());
         },
         (message) => {
           options.onWatchError?.(message);
           this.stateChanged();
         },
+        () => this.stateChanged(),
       );
       this.generations.changes = this.watcher;
     }
@@ -152,8 +179,15 @@ export class Gateway implements GatewayParts {
   /** Listens, writes `.baton/gateway.json`, starts the watchdog and deploys generation 1. */
   async start(): Promise<void> {
     const port = this.options.port ?? this.config.port;
+    // One gateway per folder, decided before listening: two started at once cannot both win.
+    const holder = takeFolderLock(this.options.root);
+    if (holder !== null)
+      throw new GatewayStartError(
+        `a gateway (pid ${holder}) is already running for ${this.options.root} — stop it with "baton down" first`,
+      );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
+        releaseFolderLock(this.options.root);
         reject(
           new GatewayStartError(
             err.code === 'EADDRINUSE'
@@ -181,6 +215,7 @@ export class Gateway implements GatewayParts {
         'the tab client (dist/client.js) is missing: run "npm run build"; tabs are not counted',
       );
     }
+    createSnapshotBase(this.snapshotDir);
     this.startWatchdog();
     writeGatewayFile(this.options.root, {
       pid: process.pid,
@@ -188,6 +223,7 @@ export class Gateway implements GatewayParts {
       token: this.token,
       startedAt: new Date().toISOString(),
     });
+    this.logFiles = new LogFiles(this.options.root);
     if (this.options.managed) {
       this.idleTimer = setInterval(() => this.checkManagedIdle(), 2000);
       this.idleTimer.unref();
@@ -212,13 +248,7 @@ export class Gateway implements GatewayParts {
   private startWatchdog(): void {
     const script = path.join(__dirname, 'watchdog.js');
     if (!fs.existsSync(script)) return;
-    const args = [
-      script,
-      this.id,
-      snapshotBase(this.id),
-      gatewayFilePath(this.options.root),
-      String(process.pid),
-    ];
+    const args = [script, this.id, this.snapshotDir, gatewayFilePath(this.options.root), String(process.pid)];
     this.watchdog = spawn(process.execPath, args, {
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -239,11 +269,12 @@ export class Gateway implements GatewayParts {
       live: this.generations.live?.id ?? null,
       watching: (this.watcher?.enabled && !this.watcher.error) ?? false,
       watchError: this.watcher?.error ?? null,
+      missedChanges: [...(this.watcher?.missed ?? [])],
       generations: this.generations
         .all()
         .sort((a, b) => a.id - b.id)
         .map((g) => g.info()),
-      sessions: [...this.sessions.all()].map((s) => s.info()),
+      sessions: this.sessions.listed(SESSIONS_LISTED).map((s) => s.info()),
       configError: this.live.error,
       configRestart: this.live.restart,
     };
@@ -295,6 +326,7 @@ export class Gateway implements GatewayParts {
       this.proxy.close();
       for (const socket of this.sockets) socket.destroy();
       removeGatewayFile(this.options.root);
+      releaseFolderLock(this.options.root);
       this.watchdog?.stdin?.end();
       this.options.onStop?.(why);
     })();

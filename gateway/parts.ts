@@ -23,6 +23,8 @@ export interface GatewayParts {
   readonly events: EventsChannel;
   /** What the control API may do. */
   readonly control: ControlTarget;
+  /** The port the gateway listens on (a request's Host may name another: a forwarding proxy's). */
+  readonly listeningPort: number;
   /** The bundled tab client (`/__baton/client.js`), null when it was not built. */
   readonly clientScript: Buffer | null;
 }

@@ -1,4 +1,4 @@
-// The `baton` command (DESIGN.md, "CLI"): `up` runs the gateway in the foreground; the other commands talk
+// The `baton` command (README, "CLI"): `up` runs the gateway in the foreground; the other commands talk
 // to the running gateway of a folder through the control API. Errors are one line and a non-zero exit.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,17 +11,24 @@ import { writeInitConfig } from '../config/init';
 import { describeConfigReport } from '../config/liveConfig';
 import { unsavedWarning } from '../protocol/unsaved';
 import { isAlive } from '../process/processes';
+import { UnsafeFolderError } from '../protocol/ownedDir';
 import type { GatewayState, GenerationState } from '../protocol/types';
+import { outputPrinter } from './output';
 import { table } from './table';
+import { readLogFile } from '../lifecycle/logFiles';
 
 const USAGE = `Usage: baton <command> [dir]
 
-  up [dir] [--port N] [--no-watch]   run the gateway for the app in dir (default .) in the foreground
+  up [dir] [--port N] [--no-watch] [--quiet-workers]
+                                     run the gateway for the app in dir (default .) in the foreground;
+                                     every generation's output is shown, prefixed "gen N | " ("gen N ! "
+                                     for stderr), unless --quiet-workers
   deploy [dir]                       deploy a new generation
   status [dir] [--json]              show generations and sessions
   kill N [dir]                       stop generation N now
   promote N [dir]                    make running generation N live again (rollback)
-  logs N [dir]                       print generation N's build and worker output
+  logs N [dir]                       print generation N's build and worker output (kept in
+                                     .baton/logs/ after the gateway stopped, until the next "up")
   down [dir]                         stop the gateway and every worker
   init [dir]                         write a baton.json inferred from the app
 `;
@@ -41,6 +48,7 @@ function parseCommandLine(argv: string[]) {
     options: {
       port: { type: 'string' },
       'no-watch': { type: 'boolean' },
+      'quiet-workers': { type: 'boolean' },
       managed: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -136,7 +144,16 @@ async function up(args: Args): Promise<void> {
       throw new UsageError('--port needs a number from 0 to 65535');
   }
   const started = new Map<number, number>();
-  const print = (text: string) => process.stdout.write(text + '\n');
+  const printOutput = args.flags['quiet-workers']
+    ? undefined
+    : outputPrinter(
+        (text) => process.stdout.write(text),
+        process.stdout.isTTY === true && !process.env.NO_COLOR,
+      );
+  const print = (text: string) => {
+    printOutput?.flush();
+    process.stdout.write(text + '\n');
+  };
   const gateway = new Gateway({
     root: dir,
     config,
@@ -161,13 +178,16 @@ async function up(args: Args): Promise<void> {
       if (unsaved) print(`warning  ${unsaved}`);
     },
     onConfig: (report) => print(`config   ${describeConfigReport(report)}`),
-    onChanges: (files, id) =>
+    onChanges: (files, id) => {
+      const names = `${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''}`;
       print(
-        `change   ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` +${files.length - 3}` : ''} → gen ${id}`,
-      ),
+        `change   ${names} → ${id === null ? 'nothing deployed until baton.json is fixed' : `gen ${id}`}`,
+      );
+    },
     onWatchError: (message) => print(`baton    ${message}`),
     onStop: (why) => print(`baton    gateway stopped: ${why}`),
     onWarning: (message) => print(`baton    warning: ${message}`),
+    onOutput: printOutput,
   });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -182,13 +202,13 @@ async function up(args: Args): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => shutdown('SIGHUP'));
-  // A bug must not take every worker and session down with it: report it and keep serving.
-  process.on('uncaughtException', (err) =>
-    print(`baton    internal error (please report it): ${err.stack ?? err}`),
-  );
-  process.on('unhandledRejection', (err) =>
-    print(`baton    internal error (please report it): ${(err as Error)?.stack ?? err}`),
-  );
+  // Last resort behind the request guards: a stray error costs one log line, not every worker and tab.
+  const survive = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return; // the terminal is gone
+    print(`baton    internal error (the gateway keeps running): ${String(err)}`);
+  };
+  process.on('uncaughtException', survive);
+  process.on('unhandledRejection', survive);
   await gateway.start();
   print(`baton    gateway for ${dir}`);
   print(`baton    open ${gateway.url}  (control: "baton status", Ctrl-C stops every worker)`);
@@ -212,6 +232,8 @@ async function main(argv: string[]): Promise<void> {
       return up(args);
     case 'init': {
       const { file, warnings } = await writeInitConfig(dirArg(args));
+      // For the editor's Create baton.json, which runs this command.
+      if (args.flags.json) return void process.stdout.write(JSON.stringify({ file, warnings }) + '\n');
       for (const warning of warnings) process.stderr.write(`baton: note: ${warning}\n`);
       process.stdout.write(`wrote ${file} — check "start", "watch" and "shared", then run "baton up"\n`);
       return;
@@ -240,7 +262,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'logs': {
       const id = generationArg(args);
-      process.stdout.write(await clientFor(dirArg(args)).logs(id));
+      const dir = dirArg(args);
+      const file = readGatewayFile(dir);
+      if (file && isAlive(file.pid)) {
+        process.stdout.write(await clientFor(dir).logs(id));
+        return;
+      }
+      // No gateway: what the last one kept.
+      const kept = readLogFile(dir, id);
+      if (kept === null) {
+        throw new ControlError(
+          `no gateway is running for ${dir} and no output of generation ${id} is kept in .baton/logs/`,
+        );
+      }
+      process.stdout.write(kept);
       return;
     }
     case 'down': {
@@ -262,6 +297,7 @@ main(process.argv.slice(2)).catch((err: Error) => {
     err instanceof ConfigError ||
     err instanceof ControlError ||
     err instanceof GatewayStartError ||
+    err instanceof UnsafeFolderError ||
     err instanceof UsageError;
   process.stderr.write(`baton: ${known ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(known || err.message ? 1 : 2);

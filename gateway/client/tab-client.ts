@@ -1,4 +1,4 @@
-// The in-page tab client, served as /__baton/client.js (DESIGN.md, "Sessions, tabs and draining"): its
+// The in-page tab client, served as /__baton/client.js (README, "How it works"): its
 // WebSocket tells the gateway that this tab is open, and a small badge shows the tab's generation with a link
 // to the live one and a follow toggle. Moving to the live generation carries this tab's cookies along (see
 // `gateway/http/move.ts`). Bundled as an IIFE: nothing global but the <baton-badge> element.

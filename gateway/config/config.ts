@@ -1,6 +1,7 @@
-// Loads and validates `baton.json` (DESIGN.md, "Configuration"). Every problem is one message naming the field.
+// Loads and validates `baton.json` (README, "Configuration"). Every problem is one message naming the field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { Affinity } from '../protocol/types';
 
 export interface BatonConfig {
@@ -27,7 +28,10 @@ export interface BatonConfig {
 
 export const CONFIG_FILE = 'baton.json';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** The field the message is about ("session.idleTimeoutSeconds"), to point at it in the file. */
+  field?: string;
+}
 
 export const DEFAULTS: Omit<BatonConfig, 'start'> = {
   build: null,
@@ -48,31 +52,47 @@ export const DEFAULTS: Omit<BatonConfig, 'start'> = {
   env: {},
 };
 
-type Check = (value: unknown, field: string) => unknown;
+/** A field's check; number, enum and object checks also carry their rules (the schema test compares them). */
+type Check = ((value: unknown, field: string) => unknown) & {
+  minimum?: number;
+  maximum?: number;
+  enum?: string[];
+  shape?: Record<string, Check>;
+};
 
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : JSON.stringify(value);
 
 const fail = (field: string, wanted: string, value: unknown): never => {
-  throw new ConfigError(`"${field}" must be ${wanted} (got ${describe(value)})`);
+  throw fieldError(field, `"${field}" must be ${wanted} (got ${describe(value)})`);
 };
+
+function fieldError(field: string, message: string): ConfigError {
+  const err = new ConfigError(message);
+  err.field = field;
+  return err;
+}
 
 const string: Check = (v, f) =>
   typeof v === 'string' && v.trim() !== '' ? v : fail(f, 'a non-empty string', v);
 const nullableString: Check = (v, f) => (v === null ? null : string(v, f));
 const boolean: Check = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'true or false', v));
-const number =
-  (min: number, max: number): Check =>
-  (v, f) =>
-    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max
-      ? v
-      : fail(f, `a number from ${min} to ${max}`, v);
-const integer =
-  (min: number, max: number): Check =>
-  (v, f) =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max
-      ? v
-      : fail(f, `a whole number from ${min} to ${max}`, v);
+const number = (min: number, max: number): Check =>
+  Object.assign(
+    (v: unknown, f: string) =>
+      typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max
+        ? v
+        : fail(f, `a number from ${min} to ${max}`, v),
+    { minimum: min, maximum: max },
+  );
+const integer = (min: number, max: number): Check =>
+  Object.assign(
+    (v: unknown, f: string) =>
+      Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+        ? v
+        : fail(f, `a whole number from ${min} to ${max}`, v),
+    { minimum: min, maximum: max },
+  );
 const stringList: Check = (v, f) =>
   Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '') ? v : fail(f, 'a list of strings', v);
 const pathsUnderRoot: Check = (v, f) => {
@@ -82,10 +102,12 @@ const pathsUnderRoot: Check = (v, f) => {
     ? list
     : fail(f, 'paths relative to the app\'s root, such as "uploads/" or "db/*.sqlite3"', outside);
 };
-const oneOf =
-  (...choices: string[]): Check =>
-  (v, f) =>
-    choices.includes(v as string) ? v : fail(f, choices.map((c) => `"${c}"`).join(' or '), v);
+const oneOf = (...choices: string[]): Check =>
+  Object.assign(
+    (v: unknown, f: string) =>
+      choices.includes(v as string) ? v : fail(f, choices.map((c) => `"${c}"`).join(' or '), v),
+    { enum: choices },
+  );
 const readyPath: Check = (v, f) =>
   v === null || (typeof v === 'string' && v.startsWith('/'))
     ? v
@@ -98,21 +120,23 @@ const envMap: Check = (v, f) => {
   return v;
 };
 
-const object = (shape: Record<string, Check>): Check => {
-  return (v, f) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(f, 'an object', v);
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(v)) {
-      const field = f ? `${f}.${key}` : key;
-      const check = shape[key];
-      if (!check) throw new ConfigError(`unknown field "${field}"${suggest(key, Object.keys(shape))}`);
-      out[key] = check(value, field);
-    }
-    return out;
-  };
-};
+const object = (shape: Record<string, Check>): Check =>
+  Object.assign(
+    (v: unknown, f: string) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(f, 'an object', v);
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(v)) {
+        const field = f ? `${f}.${key}` : key;
+        const check = shape[key];
+        if (!check) throw fieldError(field, `unknown field "${field}"${suggest(key, Object.keys(shape))}`);
+        out[key] = check(value, field);
+      }
+      return out;
+    },
+    { shape },
+  );
 
-const SHAPE: Record<string, Check> = {
+export const SHAPE: Record<string, Check> = {
   $schema: string,
   start: string,
   build: nullableString,
@@ -157,35 +181,14 @@ function suggest(key: string, known: string[]): string {
   return best && best[1] <= 2 ? ` (did you mean "${best[0]}"?)` : '';
 }
 
-/** Removes // and /* comments outside strings, so the commented example in the docs can be pasted as is. */
-export function stripComments(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      const start = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-      out += text.slice(start, i + 1);
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const comment = text.slice(i, end < 0 ? text.length : end + 2);
-      out += comment.replace(/[^\n]/g, ' ');
-      i += comment.length - 1;
-    } else out += c;
-  }
-  return out;
-}
-
 /** Parses and validates the text of a baton.json; throws ConfigError naming the field. */
 export function parseConfig(text: string): BatonConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stripComments(text));
-  } catch (err) {
-    throw new ConfigError(`not valid JSON: ${(err as Error).message}`);
+  // JSON with comments and trailing commas, as VS Code reads its own settings (the README's example parses).
+  const errors: ParseError[] = [];
+  const raw: unknown = parse(text, errors, { allowTrailingComma: true, allowEmptyContent: false });
+  if (errors.length > 0) {
+    const { error, offset } = errors[0];
+    throw new ConfigError(`not valid JSON: ${printParseErrorCode(error)} ${position(text, offset)}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(
@@ -222,6 +225,17 @@ export function loadConfig(root: string): BatonConfig {
   try {
     return parseConfig(text);
   } catch (err) {
-    throw new ConfigError(`${file}: ${(err as Error).message}`);
+    const field = (err as ConfigError).field;
+    const node = field
+      ? findNodeAtLocation(parseTree(text) ?? { type: 'null', offset: 0, length: 0 }, field.split('.'))
+      : undefined;
+    const where = node ? ` ${position(text, node.parent?.offset ?? node.offset)}` : '';
+    throw new ConfigError(`${file}: ${(err as Error).message}${where}`);
   }
+}
+
+/** "(line 3, column 5)", 1-based as editors count; the extension opens baton.json there. */
+function position(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `(line ${before.length}, column ${before[before.length - 1].length + 1})`;
 }

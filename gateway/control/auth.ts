@@ -1,4 +1,4 @@
-// The control API's bearer token (DESIGN.md, "Security"): random per launch, compared in constant time.
+// The control API's bearer token (README, "Security"): random per launch, compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export function newToken(): string {

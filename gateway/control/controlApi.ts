@@ -1,4 +1,4 @@
-// The control API under `/__baton/api/` (DESIGN.md, "Control API"), for the extension and the CLI.
+// The control API under `/__baton/api/` (README, "Control API"), for the extension and the CLI.
 import type * as http from 'node:http';
 import { send, sendJson } from '../http/pages';
 import type { GatewayParts } from '../parts';

@@ -1,11 +1,14 @@
-// The events WebSocket `/__baton/api/events` (DESIGN.md, "Control API"): the full state first, then one
+// The events WebSocket `/__baton/api/events` (README, "Control API"): the full state first, then one
 // message per change; with `?logs=1`, generation output as well. Its clients are editors: a `--managed`
 // gateway lives while one is connected.
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { onPong, startHeartbeat } from '../holders/heartbeat';
-import type { GatewayState, LogMessage } from '../protocol/types';
+import type { GatewayState, LogMessage, OutputStream } from '../protocol/types';
+
+/** An editor that reads slower than the gateway writes is dropped once this much waits for it (it reconnects). */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 interface Client {
   socket: WebSocket;
@@ -47,15 +50,24 @@ export class EventsChannel {
   broadcastState(): void {
     if (this.clients.size === 0) return;
     const text = JSON.stringify(this.state());
-    for (const client of this.clients) client.socket.send(text);
+    for (const client of this.clients) this.send(client, text);
   }
 
-  broadcastLog(generation: number, text: string): void {
+  private send(client: Client, text: string): void {
+    if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.clients.delete(client);
+      client.socket.terminate();
+      return;
+    }
+    client.socket.send(text);
+  }
+
+  broadcastLog(generation: number, text: string, stream: OutputStream): void {
     let message: string | null = null;
     for (const client of this.clients) {
       if (!client.logs) continue;
-      message ??= JSON.stringify({ log: { generation, text } } satisfies LogMessage);
-      client.socket.send(message);
+      message ??= JSON.stringify({ log: { generation, text, stream } } satisfies LogMessage);
+      this.send(client, message);
     }
   }
 

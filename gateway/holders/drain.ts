@@ -1,4 +1,4 @@
-// When a session ends and when a draining generation stops (DESIGN.md, "Sessions, tabs and draining").
+// When a session ends and when a draining generation stops (README, "How it works").
 // Pure decisions over plain data, so they are unit tested without processes or sockets.
 
 export interface SessionFacts {

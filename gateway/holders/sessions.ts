@@ -1,8 +1,9 @@
-// Browser sessions: one `baton_sid` cookie jar on one generation (DESIGN.md, "Sessions, tabs and draining").
+// Browser sessions: one `baton_sid` cookie jar on one generation (README, "How it works").
 // Looked up in O(1) by generation and cookie; counts kept on the generation as they change.
 import { msUntilExpiry, sessionExpiry, type SessionEnd, type SessionLimits } from './drain';
 import type { Generation } from '../lifecycle/generation';
 import type { SessionInfo } from '../protocol/types';
+import { MAX_SESSIONS } from '../http/limits';
 
 export class Session {
   tabs = 0;
@@ -12,6 +13,9 @@ export class Session {
   movedAway = false;
   timer: NodeJS.Timeout | null = null;
   timerDue = 0;
+  readonly createdAt = Date.now();
+  /** The first page it was seen on (path only), so that the editor can tell sessions apart. */
+  firstPath: string | null = null;
 
   constructor(
     readonly key: string,
@@ -32,6 +36,8 @@ export class Session {
       tabs: this.tabs,
       lastSeen: new Date(this.lastSeen).toISOString(),
       userAgent: this.userAgent,
+      firstPath: this.firstPath,
+      createdAt: new Date(this.createdAt).toISOString(),
     };
   }
 }
@@ -46,18 +52,27 @@ export class SessionStore {
     private readonly onEnd: (session: Session, reason: SessionEnd) => void,
   ) {}
 
-  /** The session of this cookie on this generation, created when the generation may take new sessions. */
-  touch(generation: Generation, sid: string, userAgent: string | undefined): Session | undefined {
+  /**
+   * The session of this cookie on this generation, created when the generation may take new sessions.
+   * `page`: the URL of the page the request belongs to (a navigation's own URL or a Referer), if known.
+   */
+  touch(
+    generation: Generation,
+    sid: string,
+    userAgent: string | undefined,
+    page?: string,
+  ): Session | undefined {
     const key = `${generation.id}:${sid}`;
     let session = this.byKey.get(key);
     if (!session) {
-      if (!generation.running) return undefined;
+      if (!generation.running || this.byKey.size >= MAX_SESSIONS) return undefined;
       if (generation.state === 'draining' && this.loggedOut.get(generation.id)?.has(sid)) return undefined;
       session = new Session(key, sid, generation, (userAgent ?? '').slice(0, 300));
       this.byKey.set(key, session);
       generation.sessions++;
     }
     session.lastSeen = Date.now();
+    if (session.firstPath === null && page) session.firstPath = pagePath(page);
     return session;
   }
 
@@ -108,5 +123,34 @@ export class SessionStore {
 
   all(): IterableIterator<Session> {
     return this.byKey.values();
+  }
+
+  /**
+   * What the state lists: per generation, the `perGeneration` sessions seen most recently. Editors show
+   * sessions to tell them apart; ten thousand rows help nobody and would make every state update megabytes
+   * (the generation's own count stays exact).
+   */
+  listed(perGeneration: number): Session[] {
+    const byGeneration = new Map<number, Session[]>();
+    for (const session of this.byKey.values()) {
+      const list = byGeneration.get(session.generation.id);
+      if (list) list.push(session);
+      else byGeneration.set(session.generation.id, [session]);
+    }
+    const out: Session[] = [];
+    for (const list of byGeneration.values()) {
+      if (list.length > perGeneration) list.sort((a, b) => b.lastSeen - a.lastSeen).length = perGeneration;
+      out.push(...list);
+    }
+    return out;
+  }
+}
+
+/** The path of a page URL (absolute or path-only), without query or fragment, at most 200 characters. */
+export function pagePath(page: string): string | null {
+  try {
+    return new URL(page, 'http://page').pathname.slice(0, 200);
+  } catch {
+    return null;
   }
 }

@@ -1,4 +1,4 @@
-// The tab channel `/__baton/tab` (DESIGN.md, "Sessions, tabs and draining"): each open tab holds one
+// The tab channel `/__baton/tab` (README, "How it works"): each open tab holds one
 // WebSocket, so the gateway counts tabs; each tab is told its own generation and the live one's number.
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';

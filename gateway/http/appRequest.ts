@@ -50,21 +50,32 @@ function forward(
 ): void {
   const cookies: string[] = [];
   let session: Session | undefined;
-  if (sid) session = parts.sessions.touch(gen, sid, req.headers['user-agent']);
+  const page = isNavigation(
+    req.method ?? 'GET',
+    req.headers['sec-fetch-mode'] as string | undefined,
+    req.headers.accept,
+  );
+  // A session is told apart in the editor by the first page it loaded (or the page that made the request).
+  if (sid)
+    session = parts.sessions.touch(gen, sid, req.headers['user-agent'], page ? req.url : req.headers.referer);
   else cookies.push(sidCookie(randomBytes(16).toString('base64url')));
   if (pin) cookies.push(pinCookie(gen.id));
+  // Released once: when the answer closes, or when its socket closes first (Node fires neither `finish` nor
+  // `close` on pipelined answers still queued when the client leaves).
   const release = parts.holds.request(gen, session);
-  res.once('close', release);
+  const socket = req.socket; // kept: Node detaches it from the request once the answer is done
+  const socketClosed = () => release();
+  res.once('close', () => {
+    socket.off('close', socketClosed);
+    release();
+  });
+  socket.once('close', socketClosed);
   parts.proxy.web(req, res, {
     generation: gen.id,
     workerPort: gen.port!,
     workerAddress: gen.address!,
     cookies,
-    page: isNavigation(
-      req.method ?? 'GET',
-      req.headers['sec-fetch-mode'] as string | undefined,
-      req.headers.accept,
-    ),
+    page,
     inject: parts.config.inject,
     appCookie: parts.config.session.cookie,
     onLogout: session ? () => parts.sessions.end(session, 'logout') : null,

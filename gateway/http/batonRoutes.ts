@@ -4,8 +4,10 @@ import type * as http from 'node:http';
 import { controlRequest } from '../control/controlApi';
 import type { GatewayParts } from '../parts';
 import { pinCookie } from './cookies';
+import { isCrossSite } from './crossSite';
+import { answerError } from './guard';
 import type { ParsedHost } from './hosts';
-import { parseHost } from './hosts';
+import { newTabLocation } from './newTab';
 import { send, sendJson } from './pages';
 
 export const BATON_PREFIX = '/__baton/';
@@ -22,10 +24,13 @@ export function batonRoute(
   if (pathname === '/__baton/client.js') return clientScript(req, res, parts.clientScript);
   if (pathname === '/__baton/live') {
     // On a gN host, also that generation's state: a page waiting for it to start reloads when it changes.
-    const own = parseHost(req.headers.host)?.generation;
+    const own = host.generation;
     const state = own ? { state: parts.generations.get(own)?.state ?? null } : {};
     return sendJson(res, 200, { live: parts.generations.live?.id ?? null, ...state });
   }
+  // What changes state answers no other site (a link or an <img> on any page reaches localhost too).
+  if ((pathname === '/__baton/new' || pathname.startsWith('/__baton/api/')) && isCrossSite(req))
+    return answerError(res, 403, `Forbidden: ${pathname} does not answer requests from other sites`);
   if (pathname === '/__baton/new') return newTab(res, parsed.searchParams.get('path'));
   if (pathname.startsWith('/__baton/api/'))
     return controlRequest(req, res, pathname, parsed.searchParams, parts);
@@ -46,10 +51,8 @@ function clientScript(req: http.IncomingMessage, res: http.ServerResponse, scrip
 
 /** Drops the session-affinity pin, so that the next page load gets the live generation. */
 function newTab(res: http.ServerResponse, target: string | null): void {
-  const path = target ?? '/';
-  const location = path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') ? path : '/';
   res.writeHead(303, {
-    Location: location,
+    Location: newTabLocation(target),
     'Set-Cookie': pinCookie(null),
     'Cache-Control': 'no-store',
     'Content-Length': 0,

@@ -1,4 +1,4 @@
-// The cookies the gateway reads and writes, and logout detection (DESIGN.md, "Sessions"). Pure functions.
+// The cookies the gateway reads and writes, and logout detection (README, "How it works"). Pure functions.
 
 export const SID_COOKIE = 'baton_sid';
 export const PIN_COOKIE = 'baton_gen';

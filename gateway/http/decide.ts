@@ -1,8 +1,9 @@
 // Gathers what the pure routing decision (route.ts) needs from a request and the gateway's live state.
 import type * as http from 'node:http';
 import type { GatewayParts } from '../parts';
-import { PIN_COOKIE, readCookie, SID_COOKIE } from './cookies';
-import type { ParsedHost } from './hosts';
+import { PIN_COOKIE, readCookie } from './cookies';
+import { validSid } from './limits';
+import { isForwarded, type ParsedHost } from './hosts';
 import { route, type Route } from './route';
 
 export interface Decision {
@@ -13,7 +14,7 @@ export interface Decision {
 
 export function decide(req: http.IncomingMessage, host: ParsedHost, parts: GatewayParts): Decision {
   const { generations, sessions, config } = parts;
-  const sid = readCookie(req.headers.cookie, SID_COOKIE);
+  const sid = validSid(req);
   const pin = Number(readCookie(req.headers.cookie, PIN_COOKIE));
   const decision = route({
     method: req.method ?? 'GET',
@@ -24,6 +25,7 @@ export function decide(req: http.IncomingMessage, host: ParsedHost, parts: Gatew
     userAgent: req.headers['user-agent'],
     pin: Number.isInteger(pin) && pin > 0 ? pin : null,
     affinity: config.affinity,
+    forwarded: isForwarded(host, parts.listeningPort, req.headers),
     live: generations.live?.id ?? null,
     isRunning: (n) => generations.get(n)?.running ?? false,
     isPending: (n) => generations.get(n)?.pending ?? false,

@@ -6,11 +6,14 @@ import { appRequest } from './appRequest';
 import { BATON_PREFIX, batonRoute } from './batonRoutes';
 import { checkHost } from './hosts';
 import { send } from './pages';
+import { hostProblem } from './requestChecks';
 
 export function frontDoor(
   parts: GatewayParts,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   return (req, res) => {
+    const problem = hostProblem(req);
+    if (problem) return send(res, 400, 'text/plain; charset=utf-8', problem + '\n');
     const host = checkHost(req.headers.host, parts.config.allowedHosts);
     if ('status' in host) return send(res, host.status, 'text/plain; charset=utf-8', host.message + '\n');
     if (!req.url?.startsWith('/'))

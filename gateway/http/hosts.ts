@@ -1,4 +1,4 @@
-// Host header parsing and the DNS-rebinding allow-list (DESIGN.md, "Security"). Pure functions.
+// Host header parsing and the DNS-rebinding allow-list (README, "Security"). Pure functions.
 
 export interface ParsedHost {
   /** Lower-cased host name without port; IPv6 literals keep their brackets. */
@@ -64,4 +64,19 @@ export function checkHost(
     };
   }
   return host;
+}
+
+/**
+ * Whether a request reached the gateway through a forwarding proxy: its Host names another port than the
+ * gateway's own (code-server's `/proxy/N/`, Codespaces, an SSH forward to another local port), or a proxy
+ * said so with X-Forwarded-Host or X-Forwarded-Prefix. A `gN.localhost:<that port>` would not reach the
+ * gateway, so such a browser is never redirected there: it gets session affinity.
+ */
+export function isForwarded(
+  host: ParsedHost,
+  gatewayPort: number,
+  headers: Record<string, string | string[] | undefined>,
+): boolean {
+  if (headers['x-forwarded-host'] !== undefined || headers['x-forwarded-prefix'] !== undefined) return true;
+  return (host.port ?? '80') !== String(gatewayPort);
 }

@@ -1,5 +1,5 @@
-// Rewriting a worker's `Location` header so that a redirect keeps the tab on its generation (DESIGN.md,
-// "Routing"): an absolute URL pointing at the bare gateway host, or at the worker's own address, gets the
+// Rewriting a worker's `Location` header so that a redirect keeps the tab on its generation (README,
+// "How it works"): an absolute URL pointing at the bare gateway host, or at the worker's own address, gets the
 // tab's host instead. Pure.
 
 export function rewriteLocation(

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { Affinity, GenerationState } from '../protocol/types';
 import type { MoveGrant, StopNotice } from '../protocol/handoff';
 import { FOLLOW_KEY, NOTICE_KEY } from '../protocol/handoff';
-import { generationHost, type ParsedHost } from './hosts';
+import { generationHost, isForwarded, type ParsedHost } from './hosts';
 import { carriedCookies, MoveTokens } from './moveTokens';
 import { handoffPage, moveRefusedPage, send } from './pages';
 import { usesGenerationHosts } from './route';
@@ -19,6 +19,8 @@ export interface MoveContext {
   live(): number | null;
   /** A generation's state, or null when this gateway run never had it. */
   stateOf(generation: number): GenerationState | null;
+  /** The port the gateway listens on (a request through a forwarding proxy names another). */
+  port(): number;
 }
 
 export class Moves {
@@ -68,7 +70,12 @@ export class Moves {
     if (
       token === null &&
       live !== null &&
-      usesGenerationHosts(this.ctx.affinity, host, req.headers['user-agent'])
+      usesGenerationHosts(
+        this.ctx.affinity,
+        host,
+        req.headers['user-agent'],
+        isForwarded(host, this.ctx.port(), req.headers),
+      )
     ) {
       const location = `http://${generationHost(live, host.port)}/__baton/move?${query}`;
       res.writeHead(307, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });

@@ -1,5 +1,5 @@
 // The gateway's own answers: a gone generation, no live generation, a failed worker request
-// (DESIGN.md, "Routing"). Short HTML for page navigations, JSON for everything else.
+// (README, "How it works"). Short HTML for page navigations, JSON for everything else.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 const escapeHtml = (text: string) =>

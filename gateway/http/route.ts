@@ -1,4 +1,4 @@
-// Which generation gets this request (DESIGN.md, "Routing"). A pure decision over plain data.
+// Which generation gets this request (README, "How it works"). A pure decision over plain data.
 import type { Affinity } from '../protocol/types';
 import { generationHost, type ParsedHost } from './hosts';
 
@@ -13,6 +13,8 @@ export interface RouteInput {
   /** The `baton_gen` pin cookie, if any. */
   pin: number | null;
   affinity: Affinity;
+  /** Came through a forwarding proxy (hosts.ts isForwarded): never redirected to a `gN.localhost` host. */
+  forwarded: boolean;
   live: number | null;
   /** Whether generation N is running (live or draining). */
   isRunning: (generation: number) => boolean;
@@ -61,13 +63,17 @@ export function resolvesLocalhostSubdomains(userAgent: string | undefined): bool
   return !(/Safari\//.test(userAgent) && !/Chrome\/|Chromium\/|Edg\/|OPR\/|Firefox\//.test(userAgent));
 }
 
-/** Whether page navigations on this host go to `gN.localhost` hosts (tab affinity) rather than being pinned. */
+/**
+ * Whether page navigations on this host go to `gN.localhost` hosts (tab affinity) rather than being pinned:
+ * never through a forwarding proxy, whose port a `gN.localhost` name would not reach.
+ */
 export function usesGenerationHosts(
   affinity: Affinity,
   host: ParsedHost,
   userAgent: string | undefined,
+  forwarded: boolean,
 ): boolean {
-  return affinity === 'tab' && host.bare && resolvesLocalhostSubdomains(userAgent);
+  return affinity === 'tab' && host.bare && !forwarded && resolvesLocalhostSubdomains(userAgent);
 }
 
 /**
@@ -85,7 +91,7 @@ export function route(input: RouteInput): Route {
   if (host.generation !== null) {
     const n = host.generation;
     if (input.isRunning(n)) {
-      // A draining generation serves only the sessions it already has (DESIGN.md).
+      // A draining generation serves only the sessions it already has.
       if (page && input.live !== null && input.live !== n && input.closedTo(n)) {
         return { kind: 'redirect', location: `http://${generationHost(input.live, host.port)}${input.url}` };
       }
@@ -101,7 +107,7 @@ export function route(input: RouteInput): Route {
     input.pin !== null && input.isRunning(input.pin) && !(page && input.closedTo(input.pin))
       ? input.pin
       : null;
-  const generationHosts = usesGenerationHosts(input.affinity, host, input.userAgent);
+  const generationHosts = usesGenerationHosts(input.affinity, host, input.userAgent, input.forwarded);
 
   if (generationHosts && page) {
     if (input.live === null) return { kind: 'unavailable', page };

@@ -6,14 +6,22 @@ import { authorized } from '../control/auth';
 import type { GatewayParts } from '../parts';
 import { decide } from './decide';
 import { checkHost } from './hosts';
+import { hostProblem } from './requestChecks';
 
 export function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, parts: GatewayParts): void {
   socket.on('error', () => socket.destroy());
-  const refuse = (status: number, text: string) => {
+  const refuse = (status: number, text: string, body = '') => {
     if (socket.writable)
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     socket.destroy();
   };
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket')
+    return refuse(400, 'Bad Request', 'Bad Request: this gateway upgrades connections to WebSocket only\n');
+  const problem = hostProblem(req);
+  if (problem) return refuse(400, 'Bad Request', problem + '\n');
   const host = checkHost(req.headers.host, parts.config.allowedHosts);
   if ('status' in host) return refuse(host.status, host.status === 403 ? 'Forbidden' : 'Bad Request');
   const url = req.url ?? '/';

@@ -1,6 +1,6 @@
 // One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
-import type { ChildProcess } from 'node:child_process';
 import { RingBuffer } from './ringBuffer';
+import type { Job } from './runtime';
 import type { SnapshotPlace } from '../process/snapshotService';
 import { isPending, isRunning } from '../protocol/states';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
@@ -15,7 +15,7 @@ export class Generation {
   drainingSince: number | null = null;
   exitCode: number | null = null;
   reason: string | null = null;
-  child: ChildProcess | null = null;
+  child: Job | null = null;
   port: number | null = null;
   /** The address the worker listens on (null until known): 127.0.0.1, ::1 or another of its own. */
   address: string | null = null;

@@ -1,34 +1,36 @@
-// The generation lifecycle (DESIGN.md): building → starting → live → draining → stopped, plus failed and
+// The generation lifecycle (ARCHITECTURE.md, "How a deploy flows"): building → starting → live → draining → stopped, plus failed and
 // crashed; coalesced deploys, kill, promote, drain and retire.
-import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import type { BatonConfig } from '../config/config';
 import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
-import { MARKER_ENV, stopTree } from '../process/processes';
+import { MARKER_ENV } from '../process/processes';
 import { adoptPortEnv } from '../process/adoptPortEnv';
-import { watchListen } from '../process/ports';
 import { wrongPortMessage } from '../process/portAdvice';
 import { snapshotRules } from '../process/shared';
 import { removeTree } from '../process/snapshotCopy';
 import type { Changes } from '../process/snapshot';
 import { SnapshotService, type SnapshotPlace } from '../process/snapshotService';
-import type { GenerationState } from '../protocol/types';
-import { freePort, runCommand, waitReady } from '../process/worker';
+import type { GenerationState, OutputStream } from '../protocol/types';
+import { osRuntime, type Job, type Runtime } from './runtime';
+import { toWorkspacePaths } from './workspacePaths';
 
-export interface LifecycleHooks {
+/** What the lifecycle tells the rest of the gateway. */
+export interface LifecycleEvents {
   /** A generation's lifecycle state, port or liveness changed. */
-  stateChanged(): void;
+  stateChanged: [];
   /** A generation moved from one lifecycle state to another (null: it was just created). */
-  transition(generation: Generation, from: GenerationState | null, to: GenerationState): void;
-  /** A generation's output grew. */
-  output(generation: Generation, text: string): void;
+  transition: [generation: Generation, from: GenerationState | null, to: GenerationState];
+  /** A generation's output grew (snapshot paths already shown as the workspace paths they came from). */
+  output: [generation: Generation, text: string, stream: OutputStream];
   /** A process group was started / is gone (for the watchdog). */
-  groupStarted(pgid: number): void;
-  groupEnded(pgid: number): void;
+  groupStarted: [pgid: number];
+  groupEnded: [pgid: number];
   /** A generation became live or stopped running (tabs are told). */
-  liveChanged(): void;
-  stopped(generation: Generation): void;
+  liveChanged: [];
+  /** A generation's processes are gone: its sessions and tabs end. */
+  stopped: [generation: Generation];
 }
 
 /**
@@ -50,7 +52,7 @@ export interface ChangeSource {
   giveBack(changes: Changes | null): void;
 }
 
-export class Generations {
+export class Generations extends EventEmitter<LifecycleEvents> {
   private readonly byId = new Map<number, Generation>();
   live: Generation | null = null;
   private nextId = 1;
@@ -70,8 +72,10 @@ export class Generations {
     private readonly currentConfig: () => BatonConfig,
     private readonly gatewayId: string,
     private readonly snapshotDir: string,
-    private readonly hooks: LifecycleHooks,
-  ) {}
+    private readonly runtime: Runtime = osRuntime,
+  ) {
+    super();
+  }
 
   private get config(): BatonConfig {
     return this.currentConfig();
@@ -109,23 +113,29 @@ export class Generations {
   private setState(gen: Generation, state: GenerationState): void {
     const from = gen.state;
     gen.state = state;
-    this.hooks.transition(gen, from, state);
-    this.hooks.stateChanged();
+    this.emit('transition', gen, from, state);
+    this.emit('stateChanged');
   }
 
-  private log(gen: Generation, text: string): void {
+  private log(gen: Generation, raw: string, stream: OutputStream = 'baton'): void {
+    const text = gen.snapshot ? toWorkspacePaths(raw, gen.snapshot.appDir, this.root) : raw;
     gen.output.push(text);
-    this.hooks.output(gen, text);
+    this.emit('output', gen, text, stream);
   }
 
   private async build(id: number): Promise<void> {
     const gen = new Generation(id);
     this.byId.set(id, gen);
-    this.hooks.transition(gen, null, 'building');
-    this.hooks.stateChanged();
+    this.emit('transition', gen, null, 'building');
+    this.emit('stateChanged');
     // One config for the whole build and start, even if baton.json is edited meanwhile.
     const config = this.config;
-    const env = { ...inheritedEnv(), ...config.env, BATON_GENERATION: String(id) };
+    const env = {
+      ...inheritedEnv(),
+      ...config.env,
+      BATON_GENERATION: String(id),
+      [MARKER_ENV]: `${this.gatewayId}.${id}`, // builds too, so that a stray build child is found
+    };
     try {
       if (config.build) {
         this.log(gen, `$ ${config.build}\n`);
@@ -171,7 +181,9 @@ export class Generations {
   /** Runs the build command in the workspace; resolves to a failure reason, or null on success. */
   private runBuild(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<string | null> {
     return new Promise((resolve) => {
-      const child = runCommand(config.build!, this.root, env, (text) => this.log(gen, text));
+      const child = this.runtime.run(config.build!, this.root, env, (text, stream) =>
+        this.log(gen, text, stream),
+      );
       gen.child = child;
       this.track(child);
       const limit = config.buildTimeoutSeconds;
@@ -179,7 +191,7 @@ export class Generations {
       const timer = setTimeout(() => {
         timedOut = true;
         this.log(gen, `\n[baton] build still running after ${limit} s: stopping it\n`);
-        void stopTree(child.pid!, null);
+        void this.runtime.stopTree(child.pid!, `${this.gatewayId}.${gen.id}`);
       }, limit * 1000);
       child.on('error', (err) => {
         clearTimeout(timer);
@@ -197,19 +209,19 @@ export class Generations {
     });
   }
 
-  private track(child: ChildProcess): void {
+  private track(child: Job): void {
     if (!child.pid) return;
     const pgid = child.pid;
-    this.hooks.groupStarted(pgid);
-    child.on('exit', () => this.hooks.groupEnded(pgid));
+    this.emit('groupStarted', pgid);
+    child.on('exit', () => this.emit('groupEnded', pgid));
   }
 
   private async start(gen: Generation, config: BatonConfig, env: NodeJS.ProcessEnv): Promise<void> {
     this.setState(gen, 'starting');
-    gen.port = await freePort();
-    this.hooks.stateChanged();
+    gen.port = await this.runtime.freePort();
+    this.emit('stateChanged');
     this.log(gen, `$ ${config.start}   (generation ${gen.id}, PORT=${gen.port})\n`);
-    const child = runCommand(
+    const child = this.runtime.run(
       config.start,
       gen.snapshot!.appDir,
       {
@@ -219,7 +231,7 @@ export class Generations {
         [MARKER_ENV]: `${this.gatewayId}.${gen.id}`,
         ...(config.adoptPort ? adoptPortEnv(env.NODE_OPTIONS) : {}),
       },
-      (text) => this.log(gen, text),
+      (text, stream) => this.log(gen, text, stream),
     );
     gen.child = child;
     gen.workerPid = child.pid ?? null;
@@ -233,7 +245,7 @@ export class Generations {
     });
     const { path: probePath, timeoutSeconds } = config.ready;
     const misplaced = this.watchPort(gen, child, () => exited);
-    const ready = await waitReady(
+    const ready = await this.runtime.waitReady(
       gen.port,
       () => gen.address,
       probePath,
@@ -255,15 +267,14 @@ export class Generations {
   }
 
   /** While `gen` starts, learns the address its worker listens on, or why it will never answer on $PORT. */
-  private watchPort(gen: Generation, child: ChildProcess, exited: () => boolean): { reason: string | null } {
+  private watchPort(gen: Generation, child: Job, exited: () => boolean): { reason: string | null } {
     const verdict: { reason: string | null } = { reason: null };
     if (!child.pid) return verdict;
-    void watchListen(child.pid, gen.port!, () => exited() || gen.halted || gen.state !== 'starting').then(
-      (found) => {
-        if (found?.kind === 'listening') gen.address = found.address;
-        else if (found) verdict.reason = wrongPortMessage(found.listeners, gen.port!, this.config.start);
-      },
-    );
+    const cancelled = () => exited() || gen.halted || gen.state !== 'starting';
+    void this.runtime.watchListen(child.pid, gen.port!, cancelled).then((found) => {
+      if (found?.kind === 'listening') gen.address = found.address;
+      else if (found) verdict.reason = wrongPortMessage(found.listeners, gen.port!, this.config.start);
+    });
     return verdict;
   }
 
@@ -296,8 +307,8 @@ export class Generations {
     gen.drainingSince = null;
     this.live = gen;
     if (previous && previous !== gen && previous.running) this.drain(previous);
-    this.hooks.liveChanged();
-    this.hooks.stateChanged();
+    this.emit('liveChanged');
+    this.emit('stateChanged');
   }
 
   private drain(gen: Generation): void {
@@ -310,6 +321,7 @@ export class Generations {
 
   /** Called whenever something let go of `gen`: stops it if it drains and nothing holds it any more. */
   checkDrain(gen: Generation): void {
+    if (gen.halted) return; // stopping already (its sessions end as it stops, and let go of it again)
     const verdict = drainVerdict(gen, Date.now(), this.config.retireAfterSeconds);
     if (verdict.stop) void this.stop(gen, verdict.reason);
   }
@@ -332,14 +344,16 @@ export class Generations {
     if (gen.stopping) return gen.stopping;
     gen.halted = true;
     if (this.live === gen) this.live = null;
-    this.hooks.stateChanged();
-    this.hooks.liveChanged();
+    this.emit('stateChanged');
+    this.emit('liveChanged');
     // Never rejects: a failure to signal a process or remove a folder is logged, and the stop goes on.
     gen.stopping = (async () => {
       if (gen.child?.pid) {
-        await stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`).catch((err: Error) =>
-          this.log(gen, `[baton] could not stop every process of generation ${gen.id}: ${err.message}\n`),
-        );
+        await this.runtime
+          .stopTree(gen.child.pid, `${this.gatewayId}.${gen.id}`)
+          .catch((err: Error) =>
+            this.log(gen, `[baton] could not stop every process of generation ${gen.id}: ${err.message}\n`),
+          );
       }
       if (gen.snapshot) {
         if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
@@ -354,9 +368,9 @@ export class Generations {
       }
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);
-      this.hooks.stopped(gen);
+      this.emit('stopped', gen);
       this.forgetOldest();
-      this.hooks.stateChanged();
+      this.emit('stateChanged');
     })();
     return gen.stopping;
   }

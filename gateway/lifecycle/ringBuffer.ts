@@ -1,4 +1,4 @@
-// Keeps the newest output of one generation within a byte bound (DESIGN.md, "Worker contract").
+// Keeps the newest output of one generation within a byte bound (README, "How it works").
 
 export class RingBuffer {
   private chunks: string[] = [];

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { descendants } from './processes';
+import { members } from './processes';
 
 export interface Listener {
   /** As the kernel reports it: "127.0.0.1", "::1", "0.0.0.0", "::", … */
@@ -160,7 +160,7 @@ export async function watchListen(
 ): Promise<ListenVerdict | null> {
   let elsewhereSince: number | null = null;
   while (!cancelled()) {
-    const found = await listeners([rootPid, ...(await descendants(rootPid))]);
+    const found = await listeners([...(await members([rootPid], null))]);
     if (found === null || cancelled()) return null;
     const own = found.find((l) => l.port === port);
     if (own) return { kind: 'listening', address: connectAddress(own.address) };

@@ -7,7 +7,6 @@
 // copy itself is in snapshotCopy.ts, the clone made ahead of the next deploy in snapshotPrepare.ts, and all of
 // it runs in a worker thread (snapshotWorker.ts), off the gateway's event loop.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { copyInto, removeTree, type DirNode } from './snapshotCopy';
@@ -55,11 +54,6 @@ export function ignoreMatcher(ignore: readonly string[]): (rel: string) => boole
 /** True for a dependency folder (anywhere in the app): the snapshot links the workspace's own. */
 export function isDependencyDir(rel: string): boolean {
   return DEPENDENCY_DIRS.includes(rel.slice(rel.lastIndexOf('/') + 1));
-}
-
-/** The base folder for this gateway's snapshots. */
-export function snapshotBase(gatewayId: string): string {
-  return path.join(os.tmpdir(), `baton-${process.getuid?.() ?? 'user'}`, gatewayId);
 }
 
 /** The highest folder at or above `root` that has a node_modules (Node resolves from any of them). */

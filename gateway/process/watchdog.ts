@@ -1,13 +1,18 @@
 // The watchdog: a tiny process the gateway starts with a pipe on its stdin. When the pipe closes — the gateway
-// exited, however it died, even by SIGKILL — it stops every worker process the gateway started (found by their
-// BATON_WORKER marker and by the process groups the gateway reported), so no worker outlives its gateway.
-// It then removes the gateway's snapshots and its gateway.json, as the gateway would have.
+// exited, however it died, even by SIGKILL — it stops every process the gateway started (workers and builds:
+// the descendants, sessions and groups the gateway reported, and whatever carries its BATON_WORKER marker),
+// so none outlives its gateway. It then removes the gateway's snapshots, its gateway.json and its folder
+// lock, as the gateway would have.
 // Usage: node watchdog.js <gatewayId> <snapshotDir> <gatewayFile> <gatewayPid>; stdin lines "+<pgid>" / "-<pgid>".
 import * as fs from 'node:fs';
-import { markedProcesses } from './processes';
+import * as path from 'node:path';
+import { releaseFolderLock } from './folderLock';
+import { isAlive, members } from './processes';
 
 const [gatewayId, snapshotDir, gatewayFile, gatewayPid] = process.argv.slice(2);
 const groups = new Set<number>();
+/** Everything found so far: a child whose parent died after the first sweep is no longer a descendant. */
+const found = new Set<number>();
 let buffered = '';
 
 const kill = (pid: number, sig: NodeJS.Signals) => {
@@ -18,11 +23,17 @@ const kill = (pid: number, sig: NodeJS.Signals) => {
   }
 };
 
-function sweep(sig: NodeJS.Signals): number {
+/** Collects first, then signals; resolves to how many were still alive. */
+async function sweep(sig: NodeJS.Signals): Promise<number> {
+  for (const pid of await members([...groups], gatewayId, true)) found.add(pid);
   for (const pgid of groups) kill(-pgid, sig);
-  const marked = markedProcesses(gatewayId, true);
-  for (const pid of marked) kill(pid, sig);
-  return marked.length;
+  let alive = 0;
+  for (const pid of found) {
+    if (!isAlive(pid)) continue;
+    alive++;
+    kill(pid, sig);
+  }
+  return alive;
 }
 
 // Signals meant for the gateway's terminal (Ctrl-C) must not stop the watchdog before the gateway is done.
@@ -47,16 +58,18 @@ function cleanUp(): void {
   } catch {
     // gone already, or another gateway's by now
   }
+  releaseFolderLock(path.dirname(path.dirname(gatewayFile)), Number(gatewayPid));
   process.exit(0);
 }
 
-process.stdin.on('close', () => {
-  if (sweep('SIGTERM') === 0 && groups.size === 0) return cleanUp();
-  setTimeout(() => {
-    sweep('SIGKILL');
-    setTimeout(() => {
-      sweep('SIGKILL');
-      cleanUp();
-    }, 100);
-  }, 1000);
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+process.stdin.on('close', async () => {
+  if ((await sweep('SIGTERM')) > 0) {
+    await wait(1000);
+    await sweep('SIGKILL');
+    await wait(100);
+    await sweep('SIGKILL');
+  }
+  cleanUp();
 });

@@ -92,6 +92,8 @@ export class ChangeWatcher {
   enabled = true;
   /** Why the watcher stopped by itself (an OS limit); deploy on save is then off. */
   error: string | null = null;
+  /** Saves seen while deploy on save was off: the next snapshot takes them (cleared then). */
+  readonly missed = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -99,6 +101,8 @@ export class ChangeWatcher {
     private readonly ignored: (rel: string) => boolean,
     private readonly onChange: (files: string[]) => void,
     private readonly onError: (message: string) => void = () => undefined,
+    /** A save arrived while deploy on save is off (it is listed in `missed`). */
+    private readonly onMissed: () => void = () => undefined,
     private readonly debounceMs = 120,
   ) {
     this.matches = picomatch(globs, { dot: true });
@@ -125,6 +129,7 @@ export class ChangeWatcher {
   takeChanges(): Changes | null {
     const dirty = this.dirty;
     this.dirty = new Set();
+    this.missed.clear(); // this snapshot takes them
     const known = this.known && !this.error;
     this.known = true;
     return known ? { dirty, recursive: this.recursive } : null;
@@ -215,7 +220,12 @@ export class ChangeWatcher {
 
   private changed(rel: string): void {
     this.dirty.add(rel);
-    if (!this.enabled || NOISE(rel) || !this.matches(rel)) return;
+    if (NOISE(rel) || !this.matches(rel)) return;
+    if (!this.enabled) {
+      if (this.missed.has(rel)) return;
+      this.missed.add(rel);
+      return this.onMissed();
+    }
     this.pending.add(rel);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {

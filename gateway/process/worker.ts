@@ -3,16 +3,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
 
-/** Runs a shell command in its own process group (so the whole tree can be stopped), output to `onOutput`. */
+/**
+ * Runs a shell command in its own process group (so the whole tree can be stopped), output to `onOutput`;
+ * stdout and stderr stay apart, so that errors can be told from the rest wherever output is shown.
+ */
 export function runCommand(
   command: string,
   cwd: string,
   env: NodeJS.ProcessEnv,
-  onOutput: (text: string) => void,
+  onOutput: (text: string, stream: 'stdout' | 'stderr') => void,
 ): ChildProcess {
   const child = spawn(command, { cwd, env, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.setEncoding('utf8').on('data', onOutput);
-  child.stderr!.setEncoding('utf8').on('data', onOutput);
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => onOutput(text, 'stdout'));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => onOutput(text, 'stderr'));
   return child;
 }
 

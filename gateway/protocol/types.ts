@@ -1,4 +1,4 @@
-// Shapes shared by the gateway, the control API, the CLI and the extension (see DESIGN.md, "Control API").
+// Shapes shared by the gateway, the control API, the CLI and the extension (README, "Control API").
 
 export type GenerationState =
   'building' | 'starting' | 'live' | 'draining' | 'stopped' | 'failed' | 'crashed';
@@ -29,6 +29,9 @@ export interface SessionInfo {
   tabs: number;
   lastSeen: string;
   userAgent: string;
+  /** The path (without query) of the first page this session loaded, to tell sessions apart. */
+  firstPath: string | null;
+  createdAt: string;
 }
 
 export interface GatewayState {
@@ -40,6 +43,8 @@ export interface GatewayState {
   watching: boolean;
   /** Why deploy on save stopped by itself (an OS limit on file watches, with the fix), or null. */
   watchError: string | null;
+  /** Files saved while deploy on save was off (the next deploy takes them). */
+  missedChanges: string[];
   generations: GenerationInfo[];
   sessions: SessionInfo[];
   /** Why the last edit of baton.json was refused (the config in force stays), or null. */
@@ -64,7 +69,10 @@ export interface TabMessage {
   follow: boolean;
 }
 
+/** Where a piece of output came from: the worker's (or build's) stdout or stderr, or Baton's own notes. */
+export type OutputStream = 'stdout' | 'stderr' | 'baton';
+
 /** A line batch of a generation's build or worker output, sent on `/__baton/api/events?logs=1`. */
 export interface LogMessage {
-  log: { generation: number; text: string };
+  log: { generation: number; text: string; stream: OutputStream };
 }

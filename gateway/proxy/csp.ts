@@ -1,5 +1,5 @@
 // Patches a page's Content-Security-Policy so that exactly the injected tab client runs and reaches its
-// WebSocket, and nothing else is loosened (DESIGN.md, "Sessions, tabs and draining").
+// WebSocket, and nothing else is loosened (README, "How it works").
 
 const CLIENT_PATH = '/__baton/client.js';
 

@@ -1,5 +1,5 @@
 // Streams the tab client's <script> tag into HTML documents on their way from a worker to the browser
-// (DESIGN.md, "Sessions, tabs and draining"): decompress if needed, insert, compress again.
+// (README, "How it works"): decompress if needed, insert, compress again.
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Duplex, pipeline, Transform, type TransformCallback } from 'node:stream';

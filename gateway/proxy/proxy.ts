@@ -1,4 +1,4 @@
-// Forwarding requests and WebSockets to a generation's worker (DESIGN.md, "Routing"): keep-alive to workers,
+// Forwarding requests and WebSockets to a generation's worker (README, "How it works"): keep-alive to workers,
 // bodies piped (never buffered), `X-Baton-Generation` on every answer, the gateway's cookies appended to the
 // worker's, `Location` kept on the tab's host, the tab client injected into HTML.
 // HTTP requests take a lean path: undici's connection pools (a quarter less CPU per request than node:http's
@@ -13,6 +13,11 @@ import { clearsCookie } from '../http/cookies';
 import { createInjection, isInjectable } from './inject';
 import { rewriteLocation } from '../http/location';
 import { send, sendJson, workerErrorPage } from '../http/pages';
+import { resetHead } from '../http/guard';
+
+/** How long a WebSocket upgrade may wait for the worker's answer (`BATON_UPGRADE_TIMEOUT_MS` for tests). */
+const UPGRADE_TIMEOUT_MS = 30_000;
+const upgradeTimeoutMs = () => Number(process.env.BATON_UPGRADE_TIMEOUT_MS) || UPGRADE_TIMEOUT_MS;
 
 /** What the gateway decided about one request, carried from routing to the response. */
 export interface ProxyContext {
@@ -56,8 +61,9 @@ const HOP_BY_HOP_REQUEST = new Set([
 
 /**
  * The request's headers as received (names keep their case, repeats stay repeated) without the hop-by-hop
- * ones, plus `X-Forwarded-For/-Port/-Proto` (appended to what the client sent) and `X-Forwarded-Host` (unless
- * sent), the same as http-proxy-3's `xfwd`. A DELETE or OPTIONS without a body gets `Content-Length: 0`.
+ * ones, plus `X-Forwarded-For/-Port/-Proto` (appended to what the client sent) and `X-Forwarded-Host`, always
+ * the gateway's own (a client's value would let it pose as another host to the app). A DELETE or OPTIONS
+ * without a body gets `Content-Length: 0`.
  */
 function forwardHeaders(req: http.IncomingMessage, bodyless: boolean): string[] {
   const raw = req.rawHeaders;
@@ -65,7 +71,6 @@ function forwardHeaders(req: http.IncomingMessage, bodyless: boolean): string[] 
   let sentFor = '';
   let sentPort = '';
   let sentProto = '';
-  let sentHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i].toLowerCase();
     if (HOP_BY_HOP_REQUEST.has(lower)) continue;
@@ -75,10 +80,7 @@ function forwardHeaders(req: http.IncomingMessage, bodyless: boolean): string[] 
       if (lower === 'x-forwarded-for') sentFor = sentFor ? `${sentFor}, ${value}` : value;
       else if (lower === 'x-forwarded-port') sentPort = sentPort ? `${sentPort}, ${value}` : value;
       else if (lower === 'x-forwarded-proto') sentProto = sentProto ? `${sentProto}, ${value}` : value;
-      else {
-        sentHost ||= lower === 'x-forwarded-host';
-        out.push(raw[i], value);
-      }
+      else if (lower !== 'x-forwarded-host') out.push(raw[i], value);
       continue;
     }
     out.push(raw[i], raw[i + 1]);
@@ -86,11 +88,22 @@ function forwardHeaders(req: http.IncomingMessage, bodyless: boolean): string[] 
   const host = req.headers.host ?? '';
   const append = (sent: string, mine: string) => (sent ? `${sent},${mine}` : mine);
   out.push('X-Forwarded-For', append(sentFor, req.socket.remoteAddress ?? ''));
-  out.push('X-Forwarded-Port', append(sentPort, /:(\d+)/.exec(host)?.[1] ?? '80'));
+  out.push('X-Forwarded-Port', append(sentPort, hostPort(host)));
   out.push('X-Forwarded-Proto', append(sentProto, 'http'));
-  if (!sentHost) out.push('X-Forwarded-Host', host);
+  out.push('X-Forwarded-Host', host);
   if (bodyless && (req.method === 'DELETE' || req.method === 'OPTIONS')) out.push('Content-Length', '0');
   return out;
+}
+
+/** The port of a Host header (`[::1]:8080` included), 80 when it has none. */
+function hostPort(host: string): string {
+  return /:(\d+)$/.exec(host)?.[1] ?? '80';
+}
+
+/** Node refuses a reason phrase with anything but printable ASCII and tab (`send_response(200, "Olé")`): such
+ *  a phrase is replaced by the standard one. */
+function reasonPhrase(statusText: string): string | undefined {
+  return statusText && /^[\t\x20-\x7e]*$/.test(statusText) ? statusText : undefined;
 }
 
 /** A header array as IncomingHttpHeaders: lower-case names, repeats joined (Set-Cookie kept as a list). */
@@ -158,7 +171,7 @@ export class WorkerProxy {
   /** One pool of keep-alive connections per worker address and port, dropped when it has none left. */
   private readonly pools = new Map<string, Pool>();
   private readonly agent = new http.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 64 });
-  private readonly wsProxy = createProxyServer({ agent: this.agent, xfwd: true, ws: true });
+  private readonly wsProxy = createProxyServer({ agent: this.agent, xfwd: false, ws: true });
 
   constructor(private readonly gatewayPort: () => number) {
     this.wsProxy.on('proxyReqWs', (proxyReq, req, socket) =>
@@ -203,6 +216,14 @@ export class WorkerProxy {
 
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, ctx: ProxyContext): void {
     (req as WithContext)[CONTEXT] = ctx;
+    // The same X-Forwarded-* as plain requests get (http-proxy-3's own take the port of `[::1]:N` wrong).
+    const h = req.headers;
+    const host = h.host ?? '';
+    const append = (name: string, mine: string) => (h[name] = h[name] ? `${String(h[name])},${mine}` : mine);
+    append('x-forwarded-for', req.socket.remoteAddress ?? '');
+    append('x-forwarded-port', hostPort(host));
+    append('x-forwarded-proto', 'http');
+    h['x-forwarded-host'] = host;
     this.wsProxy.ws(req, socket, head, { target: { host: ctx.workerAddress, port: ctx.workerPort } });
   }
 
@@ -238,19 +259,37 @@ export class WorkerProxy {
       const all = headerObject(headers);
       if (isInjectable(req.method ?? 'GET', status, all)) {
         const injection = createInjection(all, `ws://${req.headers.host}/__baton/tab`);
-        res.writeHead(status, statusText || undefined, injection.headers);
+        res.writeHead(status, reasonPhrase(statusText), injection.headers);
         const body = new PassThrough();
         pipeline(body, injection.body, res, () => undefined);
         return body;
       }
     }
     // An empty reason phrase gets Node's standard one.
-    res.writeHead(status, statusText || undefined, headers);
+    res.writeHead(status, reasonPhrase(statusText), headers);
     return res;
   }
 
   private guardUpgrade(proxyReq: http.ClientRequest, req: WithContext, socket: Duplex): void {
     const ctx = req[CONTEXT]!;
+    // A worker that never answers the upgrade, or a client that gives up waiting (even by only half-closing),
+    // must not keep both sockets and the generation's in-flight count forever.
+    const abandon = () => {
+      proxyReq.destroy();
+      socket.destroy();
+    };
+    const timer = setTimeout(abandon, upgradeTimeoutMs());
+    const settled = () => {
+      clearTimeout(timer);
+      socket.off('end', abandon);
+    };
+    socket.once('end', abandon);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      proxyReq.destroy();
+    });
+    proxyReq.once('response', settled);
+    proxyReq.once('upgrade', settled);
     proxyReq.on('upgrade', (proxyRes: http.IncomingMessage, proxySocket: Duplex) => {
       // http-proxy-3 leaves the upstream socket open when the client left during the upgrade.
       if (socket.destroyed) {
@@ -269,6 +308,7 @@ export class WorkerProxy {
       res.destroy();
       return;
     }
+    resetHead(res); // after a `writeHead` that threw
     // undici names a connection that the worker closed unanswered UND_ERR_SOCKET: say it the way Node does.
     const code = err.code === 'UND_ERR_SOCKET' ? 'ECONNRESET' : (err.code ?? err.message);
     const message = `The worker of generation ${ctx.generation} failed to answer this request (${code}).`;

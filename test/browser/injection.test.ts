@@ -1,4 +1,4 @@
-// The tab client injected into real pages, in Chromium (DESIGN.md, "Sessions, tabs and draining"): through a
+// The tab client injected into real pages, in Chromium (README, "How it works"): through a
 // strict Content-Security-Policy without a violation, into a gzip-compressed page, inside a closed shadow
 // root, and not at all with `"inject": false`.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The demo shop's real flow in Chromium, through the gateway (DESIGN.md, "Sessions, tabs and draining"):
+// The demo shop's real flow in Chromium, through the gateway (README, "How it works"):
 // log in, add to cart, change a quantity, remove a line, then log out of a draining generation — which
 // ends the tab's session, sends the tab to the live generation and stops the old one at once.
 import assert from 'node:assert/strict';

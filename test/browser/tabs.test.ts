@@ -1,5 +1,5 @@
-// Open tabs across a deploy, in real Chromium on the demo shop (DESIGN.md, "Routing" and "Sessions, tabs
-// and draining"): the first tab lands on g1, a save deploys generation 2, the old tab keeps its state and
+// Open tabs across a deploy, in real Chromium on the demo shop (README, "How it works"):
+// the first tab lands on g1, a save deploys generation 2, the old tab keeps its state and
 // learns about the new generation from its badge, new tabs get generation 2, and generation 1 stops once
 // its last tab has been closed for `tabGraceSeconds`.
 import assert from 'node:assert/strict';

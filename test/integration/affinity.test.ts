@@ -1,4 +1,4 @@
-// Session affinity (DESIGN.md, "Routing"): the `baton_gen` pin cookie, `/__baton/new`, and Safari, which
+// Session affinity (README, "How it works"): the `baton_gen` pin cookie, `/__baton/new`, and Safari, which
 // cannot resolve `gN.localhost`, getting session affinity on the default tab affinity.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// The control API, the events WebSocket and the `baton` CLI (DESIGN.md, "Control API" and "CLI").
+// The control API, the events WebSocket and the `baton` CLI (README, "Control API").
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -21,13 +21,14 @@ import {
   writeApp,
 } from '../support/gateway';
 
-/** The field names the state has; `watching`, `watchError`, `configError` and `configRestart` are Baton's additions (see README). */
+/** The field names the state has; `watching`, `watchError`, `missedChanges`, `configError` and `configRestart` are Baton's additions (see README). */
 const STATE_FIELDS = [
   'affinity',
   'configError',
   'configRestart',
   'generations',
   'live',
+  'missedChanges',
   'port',
   'root',
   'sessions',
@@ -49,7 +50,7 @@ const GENERATION_FIELDS = [
   'tabs',
   'unsavedFiles',
 ];
-const SESSION_FIELDS = ['generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
+const SESSION_FIELDS = ['createdAt', 'firstPath', 'generation', 'id', 'lastSeen', 'tabs', 'userAgent'];
 const ORDER = ['building', 'starting', 'live', 'draining', 'stopped'];
 
 const isIso = (value: unknown) => typeof value === 'string' && new Date(value).toISOString() === value;
@@ -300,10 +301,13 @@ describe('baton up refusing to start', () => {
     return made;
   };
   const broken: [Record<string, unknown>, RegExp][] = [
-    [{ start: 'node server.js', prot: 8080 }, /baton\.json: unknown field "prot" \(did you mean "port"\?\)$/],
+    [
+      { start: 'node server.js', prot: 8080 },
+      /baton\.json: unknown field "prot" \(did you mean "port"\?\) \(line \d+, column \d+\)$/,
+    ],
     [
       { start: 'node server.js', port: '8080' },
-      /baton\.json: "port" must be a whole number from 0 to 65535 \(got "8080"\)$/,
+      /baton\.json: "port" must be a whole number from 0 to 65535 \(got "8080"\) \(line \d+, column \d+\)$/,
     ],
     [
       { start: 'node server.js', session: { cookie: 1 } },

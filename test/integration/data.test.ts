@@ -305,7 +305,7 @@ describe('baton.json edits while the gateway runs', () => {
     const state = await gw.waitState('the config error', (s) => s.configError !== null);
     assert.match(state.configError!, /baton\.json: "start" must be a non-empty string \(got 5\)/);
     await waitFor('the terminal line', () =>
-      /^config {3}.*"start" must be a non-empty string \(got 5\) — the running config stays in force/m.test(
+      /^config {3}.*"start" must be a non-empty string \(got 5\) \(line 1, column 3\) — the running config stays in force/m.test(
         gw.output,
       ),
     );

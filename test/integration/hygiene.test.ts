@@ -1,4 +1,4 @@
-// No orphan process survives the gateway (DESIGN.md, "Generation lifecycle"): a SIGKILLed `baton up` is
+// No orphan process survives the gateway (ARCHITECTURE.md, "How a deploy flows"): a SIGKILLed `baton up` is
 // cleaned up by its watchdog; a SIGTERMed one stops every worker and removes its files.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -1,5 +1,4 @@
-// The generation lifecycle with real workers (DESIGN.md, "Generation lifecycle" and "Sessions, tabs and
-// draining"): failures, crashes, coalesced deploys, kill, promote, retiring, expiry, snapshots, watching.
+// The generation lifecycle with real workers (ARCHITECTURE.md, "How a deploy flows"): failures, crashes, coalesced deploys, kill, promote, retiring, expiry, snapshots, watching.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +10,6 @@ import {
   pidAlive,
   request,
   RunningGateway,
-  sleep,
   taggedProcesses,
   tinyApp,
   waitFor,
@@ -369,13 +367,33 @@ describe('snapshots and deploy on save', () => {
     await gw.client!.setWatching(false);
     assert.equal((await gw.state()).watching, false);
     fs.writeFileSync(path.join(dir, 'version.txt'), 'three\n');
-    await sleep(600); // well past the watcher's debounce
-    assert.equal((await gw.state()).generations.length, 2, 'no deploy while off');
+    const off = await gw.waitState('the save noted as missed', (s) =>
+      s.missedChanges.includes('version.txt'),
+    );
+    assert.equal(off.generations.length, 2, 'no deploy while off');
 
     await gw.client!.setWatching(true);
     assert.equal((await gw.state()).watching, true);
     fs.writeFileSync(path.join(dir, 'version.txt'), 'four\n');
     await gw.waitState('gen 3 live after the save', (s) => s.live === 3, 20_000);
     assert.equal((await info(3)).version, 'four');
+  });
+
+  it('a save that breaks baton.json deploys nothing, and the next good save deploys as usual', async () => {
+    const file = path.join(dir, 'baton.json');
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, '{ "start": 5 }');
+    await waitFor('the save refused', () =>
+      /^change +baton\.json → nothing deployed until baton\.json is fixed$/m.test(gw.output),
+    );
+    assert.match((await gw.state()).configError!, /"start" must be a non-empty string/);
+    fs.writeFileSync(file, good);
+    const fixed = await gw.waitState('gen 4 live after the fix', (s) => s.live === 4, 20_000);
+    assert.equal(fixed.configError, null);
+    assert.deepEqual(
+      fixed.generations.map((g) => g.id),
+      [1, 2, 3, 4],
+      'the broken save made no generation',
+    );
   });
 });

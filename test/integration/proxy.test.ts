@@ -1,4 +1,4 @@
-// What the proxy does to requests and answers (DESIGN.md, "Routing" and "Sessions"): the generation header,
+// What the proxy does to requests and answers (README, "How it works"): the generation header,
 // the Host passed through, Location kept on the tab's host, the gateway's cookie beside the app's, and
 // cookie-less clients that never hold a generation.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Tab-pinned routing through the real gateway and the real Node demo app (DESIGN.md, "Routing").
+// Tab-pinned routing through the real gateway and the real Node demo app (README, "How it works").
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, copyApp, request, RunningGateway } from '../support/gateway';

@@ -1,4 +1,4 @@
-// The gateway's security rules and its robustness against bad clients (DESIGN.md, "Security"): the Host
+// The gateway's security rules and its robustness against bad clients (README, "Security"): the Host
 // allow-list, the control API token, Origin checks, no wildcard CORS, gateway.json's mode, and malformed or
 // aborted requests that never crash it nor leak a socket.
 import assert from 'node:assert/strict';

@@ -1,6 +1,5 @@
 // WebSockets and event streams through the gateway with the shop demo: they are proxied, tagged with their
-// generation, and an open one keeps a draining generation running until it closes (DESIGN.md, "Sessions,
-// tabs and draining").
+// generation, and an open one keeps a draining generation running until it closes (README, "How it works").
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// What a request gets when its generation is gone or nothing is live (DESIGN.md, "Routing"): a page
+// What a request gets when its generation is gone or nothing is live (README, "How it works"): a page
 // navigation goes to the live generation (or, with none live, gets a short HTML page), 410 / 503 JSON for
 // everything else; never a hang or a bare 502.
 import assert from 'node:assert/strict';

@@ -246,7 +246,7 @@ describe('clients that abort midway', () => {
    */
   const settled = async () => {
     const started = Date.now();
-    await waitFor('every connection to the worker closed', () => connectionsTo(workerPort) === 0, 5000);
+    await waitFor('every connection to the worker closed', () => connectionsTo(workerPort) === 0, 15_000);
     return Date.now() - started;
   };
 
@@ -261,7 +261,8 @@ describe('clients that abort midway', () => {
     t.diagnostic(
       `connections to the worker: 0, ${open} with 50 streams, 0 again ${ms} ms after they were aborted`,
     );
-    assert.equal(open, 50);
+    // One upstream connection per stream at least (under load undici may open a spare one or two).
+    assert.ok(open >= 50, `${open} connections for 50 streams`);
   });
 
   it('WebSocket upgrades abandoned while the worker is still answering leave nothing open', async (t) => {
@@ -271,7 +272,8 @@ describe('clients that abort midway', () => {
       net.connect(gw.port, '127.0.0.1').on('error', () => undefined),
     );
     for (const s of sockets) s.write(upgrade);
-    await waitFor('the upgrades at the worker', () => connectionsTo(workerPort) === 50, 300); // it answers after 400 ms
+    // The worker answers them after 5 s: the clients leave while every upgrade is still pending.
+    await waitFor('the upgrades at the worker', () => connectionsTo(workerPort) === 50, 4000);
     for (const s of sockets) s.destroy();
     const ms = await settled();
     t.diagnostic(

@@ -1,5 +1,6 @@
 // What a process holds, read from Linux's /proc: open file descriptors, resident memory, CPU time, children.
 import * as fs from 'node:fs';
+import { readStat } from '../../gateway/protocol/procStat';
 
 /** Number of open file descriptors of `pid`. */
 export function fdCount(pid: number): number {
@@ -17,21 +18,14 @@ export function rssMB(pid: number): number {
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      // exited while we looked
-    }
+    if (/^\d+$/.test(name) && readStat(Number(name))?.ppid === pid) out.push(Number(name));
   }
   return out;
 }
 
 /** CPU time (user + system) that `pid` has used so far, in ms. */
 export function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`no process ${pid}`);
+  return stat.cpuTicks * 10; // clock ticks, 100 per second on Linux
 }

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { ControlClient, readGatewayFile } from '../../gateway/protocol/controlClient';
 import type { GatewayState } from '../../gateway/protocol/types';
+import { isAlive as pidAlive } from '../../gateway/protocol/procStat';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -164,9 +165,22 @@ export class RunningGateway {
     public client: ControlClient | null = null,
   ) {}
 
-  /** `cli`: another build of baton (the benchmarks compare one). */
-  static async start(dir: string, args: string[] = [], waitLive = true, cli = CLI): Promise<RunningGateway> {
-    const child = spawn(process.execPath, [cli, 'up', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * `cli`: another build of baton (the benchmarks compare one). `shell`, when given, runs before the gateway
+   * in `sh` and ends with `exec` (e.g. "ulimit -n 256; exec").
+   */
+  static async start(
+    dir: string,
+    args: string[] = [],
+    waitLive = true,
+    { cli = CLI, shell }: { cli?: string; shell?: string } = {},
+  ): Promise<RunningGateway> {
+    const argv = [cli, 'up', dir, ...args];
+    const child = shell
+      ? spawn('sh', ['-c', `${shell} "$0" "$@"`, process.execPath, ...argv], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const gw = new RunningGateway(dir, child);
     child.stdout!.setEncoding('utf8').on('data', (t: string) => (gw.output += t));
     child.stderr!.setEncoding('utf8').on('data', (t: string) => (gw.output += t));
@@ -222,19 +236,7 @@ export class RunningGateway {
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { pidAlive };
 
 // ---- more helpers for the gateway's integration tests ----------------------------------------------------
 

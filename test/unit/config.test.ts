@@ -1,10 +1,10 @@
-// baton.json parsing and validation (DESIGN.md, "Configuration"): every field, and one clear message per mistake.
+// baton.json parsing and validation (README, "Configuration"): every field, and one clear message per mistake.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, DEFAULTS, loadConfig, parseConfig, stripComments } from '../../gateway/config/config';
+import { ConfigError, DEFAULTS, loadConfig, parseConfig, SHAPE } from '../../gateway/config/config';
 
 const parse = (value: unknown) => parseConfig(JSON.stringify(value));
 
@@ -135,7 +135,7 @@ describe('parseConfig', () => {
   });
 
   test('the file must be one JSON object', () => {
-    refuses('{"start": "x",}', /^not valid JSON: /);
+    refuses('{"start": "x" "port": 1}', /^not valid JSON: CommaExpected \(line 1, column 15\)$/);
     refuses('', /^not valid JSON: /);
     for (const value of [[], 'node server.js', 3, null]) {
       refuses(JSON.stringify(value), /^must be one JSON object/);
@@ -162,11 +162,43 @@ describe('parseConfig', () => {
     assert.equal(config.port, 0);
   });
 
-  test('stripComments keeps line numbers (JSON errors point at the right line) and escaped quotes', () => {
-    const text = '{\n/* a\nb */ "a": "x\\"//y" // c\n}';
-    const stripped = stripComments(text);
-    assert.equal(stripped.split('\n').length, text.split('\n').length);
-    assert.deepEqual(JSON.parse(stripped), { a: 'x"//y' });
+  test('trailing commas are allowed; a syntax error names its line after comments', () => {
+    assert.equal(parseConfig('{"start": "x", "watch": ["a",],}').watch[0], 'a');
+    refuses('{\n/* a\nb */ "start": "x\\"//y", // c\n"port": }', /\(line 4, column 9\)$/);
+  });
+
+  test("the README's example parses as it is", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const example = /```jsonc\n([\s\S]*?)```/.exec(readme);
+    assert.ok(example, 'the README has a jsonc example');
+    assert.equal(parseConfig(example[1]).session.cookie, 'connect.sid');
+  });
+
+  test('the JSON schema states the same minima, maxima and choices as the validator', () => {
+    type SchemaNode = {
+      minimum?: number;
+      maximum?: number;
+      enum?: string[];
+      properties?: Record<string, SchemaNode>;
+    };
+    const schema = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', '..', 'baton.schema.json'), 'utf8'),
+    ) as SchemaNode;
+    const compare = (shape: typeof SHAPE, node: SchemaNode, prefix: string) => {
+      assert.deepEqual(
+        Object.keys(node.properties ?? {}).sort(),
+        Object.keys(shape).sort(),
+        `${prefix} fields`,
+      );
+      for (const [key, check] of Object.entries(shape)) {
+        const field = node.properties![key];
+        for (const rule of ['minimum', 'maximum', 'enum'] as const) {
+          assert.deepEqual(field[rule], check[rule], `${prefix}${key}: ${rule}`);
+        }
+        if (check.shape) compare(check.shape, field, `${prefix}${key}.`);
+      }
+    };
+    compare(SHAPE, schema, '');
   });
 });
 
@@ -193,7 +225,7 @@ describe('loadConfig', () => {
     withFile('{"start": "x", "prot": 1}', (dir) => {
       assert.throws(() => loadConfig(dir), {
         name: 'Error',
-        message: `${path.join(dir, 'baton.json')}: unknown field "prot" (did you mean "port"?)`,
+        message: `${path.join(dir, 'baton.json')}: unknown field "prot" (did you mean "port"?) (line 1, column 16)`,
       });
     });
   });

@@ -1,4 +1,4 @@
-// The gateway's cookies and logout detection (DESIGN.md, "Sessions, tabs and draining").
+// The gateway's cookies and logout detection (README, "How it works").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clearsCookie, pinCookie, readCookie, sidCookie } from '../../gateway/http/cookies';

@@ -1,4 +1,4 @@
-// When a session ends and when a draining generation stops (DESIGN.md, "Sessions, tabs and draining").
+// When a session ends and when a draining generation stops (README, "How it works").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

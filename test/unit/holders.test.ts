@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { Holds } from '../../gateway/holders/holds';
 import { SessionStore, type Session } from '../../gateway/holders/sessions';
+import { MAX_SESSIONS } from '../../gateway/http/limits';
 import { Generation } from '../../gateway/lifecycle/generation';
 
 const LIMITS = { cookie: null, idleTimeoutSeconds: 60, tabGraceSeconds: 10 };
@@ -127,6 +128,35 @@ describe('SessionStore', () => {
     assert.deepEqual(ended, [], 'the timer re-checks and waits again');
     t.mock.timers.tick(41_000);
     assert.deepEqual(ended, ['1-sid-a idle']);
+  });
+
+  test('listed: per generation, the sessions seen most recently', (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const store = new SessionStore(LIMITS, () => undefined);
+    const one = live(1);
+    const two = live(2);
+    for (let i = 0; i < 5; i++) {
+      t.mock.timers.tick(1000);
+      store.touch(one, `sid-${i}`, '');
+    }
+    store.touch(two, 'sid-x', '');
+    assert.deepEqual(
+      store
+        .listed(3)
+        .map((s) => s.id)
+        .sort(),
+      ['1-sid-2', '1-sid-3', '1-sid-4', '2-sid-x'],
+    );
+    assert.equal(one.sessions, 5, 'the count stays exact');
+  });
+
+  test(`at most ${MAX_SESSIONS} sessions: a browser beyond that is served without one`, () => {
+    const store = new SessionStore(LIMITS, () => undefined);
+    const gen = live(1);
+    for (let i = 0; i < MAX_SESSIONS; i++) assert.ok(store.touch(gen, `sid-${i}`, ''));
+    assert.equal(store.touch(gen, 'sid-one-more', ''), undefined);
+    assert.ok(store.touch(gen, 'sid-0', ''), 'an existing session goes on');
+    assert.equal(gen.sessions, MAX_SESSIONS);
   });
 
   test('endAll ends every session of a stopped generation and forgets its logouts', () => {

@@ -1,7 +1,7 @@
-// Host header parsing and the DNS-rebinding allow-list (DESIGN.md, "Security").
+// Host header parsing and the DNS-rebinding allow-list (README, "Security").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { generationHost, isAllowedHost, parseHost } from '../../gateway/http/hosts';
+import { generationHost, isAllowedHost, isForwarded, parseHost } from '../../gateway/http/hosts';
 
 describe('parseHost', () => {
   test('bare hosts, with and without a port', () => {
@@ -115,4 +115,20 @@ test('generationHost', () => {
   assert.equal(generationHost(4, 8080), 'g4.localhost:8080');
   assert.equal(generationHost(4, '3000'), 'g4.localhost:3000');
   assert.equal(generationHost(4, null), 'g4.localhost');
+});
+
+describe('isForwarded', () => {
+  const host = (header: string) => parseHost(header)!;
+  test("the gateway's own port is direct access, any other port came through a proxy", () => {
+    assert.equal(isForwarded(host('localhost:8080'), 8080, {}), false);
+    assert.equal(isForwarded(host('g2.localhost:8080'), 8080, {}), false);
+    assert.equal(isForwarded(host('127.0.0.1:8443'), 8080, {}), true);
+    assert.equal(isForwarded(host('localhost'), 8080, {}), true);
+    assert.equal(isForwarded(host('localhost'), 80, {}), false);
+  });
+
+  test('a proxy that keeps the port but says it forwarded (X-Forwarded-Host/-Prefix) counts', () => {
+    assert.equal(isForwarded(host('localhost:8080'), 8080, { 'x-forwarded-prefix': '/proxy/8080' }), true);
+    assert.equal(isForwarded(host('localhost:8080'), 8080, { 'x-forwarded-host': 'example.dev' }), true);
+  });
 });

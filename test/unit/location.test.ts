@@ -1,4 +1,4 @@
-// Location rewriting that keeps a redirected tab on its generation (DESIGN.md, "Routing").
+// Location rewriting that keeps a redirected tab on its generation (README, "How it works").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rewriteLocation } from '../../gateway/http/location';

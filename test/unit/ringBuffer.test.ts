@@ -1,4 +1,4 @@
-// The bounded output buffer of a generation (DESIGN.md, "Worker contract").
+// The bounded output buffer of a generation (README, "How it works").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RingBuffer } from '../../gateway/lifecycle/ringBuffer';

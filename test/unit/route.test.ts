@@ -1,4 +1,4 @@
-// Which generation gets a request (DESIGN.md, "Routing"): the pure decision in gateway/route.ts.
+// Which generation gets a request (README, "How it works"): the pure decision in gateway/http/route.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseHost } from '../../gateway/http/hosts';
@@ -28,6 +28,7 @@ function input(host: string, over: Partial<RouteInput> = {}): RouteInput {
     userAgent: CHROME,
     pin: null,
     affinity: 'tab',
+    forwarded: false,
     live: 2,
     isRunning: (n) => RUNNING.has(n),
     isPending: (n) => n === 4,
@@ -55,7 +56,7 @@ describe('isNavigation', () => {
     assert.equal(isNavigation('GET', undefined, undefined), false);
   });
 
-  test('only GET navigates (DESIGN.md: "GET, Sec-Fetch-Mode: navigate, or Accept preferring text/html")', () => {
+  test('only GET navigates ("GET, Sec-Fetch-Mode: navigate, or Accept preferring text/html")', () => {
     assert.equal(isNavigation('GET', 'navigate', 'text/html'), true);
     assert.equal(isNavigation('HEAD', 'navigate', 'text/html'), false);
     assert.equal(isNavigation('POST', 'navigate', 'text/html'), false);
@@ -287,6 +288,31 @@ describe('route with session affinity', () => {
       kind: 'proxy',
       generation: 1,
       pin: false,
+    });
+  });
+});
+
+describe('forwarded access (a proxy whose port differs, e.g. code-server /proxy/N/)', () => {
+  test('a page navigation is never redirected to gN.localhost: it is served and pinned', () => {
+    assert.deepEqual(route(input('127.0.0.1:8443', { forwarded: true })), {
+      kind: 'proxy',
+      generation: 2,
+      pin: true,
+    });
+  });
+
+  test('a pinned browser keeps its generation while it runs', () => {
+    assert.deepEqual(route(input('localhost:8443', { forwarded: true, pin: 1 })), {
+      kind: 'proxy',
+      generation: 1,
+      pin: false,
+    });
+  });
+
+  test('with no live generation it gets the "no live generation" page, not a redirect', () => {
+    assert.deepEqual(route(input('localhost:8443', { forwarded: true, live: null })), {
+      kind: 'unavailable',
+      page: true,
     });
   });
 });

@@ -14,8 +14,10 @@ import {
   busyGenerations,
   formatBytes,
   formatDuration,
+  finishedGenerations,
   generationChildren,
   generationDescription,
+  generationNode,
   generationTooltip,
   rootNodes,
   summarize,
@@ -52,7 +54,15 @@ function session(
   seenSecondsAgo: number,
   userAgent: string,
 ): SessionInfo {
-  return { id, generation: gen, tabs, lastSeen: ago(seenSecondsAgo), userAgent };
+  return {
+    id,
+    generation: gen,
+    tabs,
+    lastSeen: ago(seenSecondsAgo),
+    userAgent,
+    firstPath: null,
+    createdAt: ago(60),
+  };
 }
 
 const CHROME_UA =
@@ -72,6 +82,7 @@ function state(
     live,
     watching: true,
     watchError: null,
+    missedChanges: [],
     generations,
     sessions,
     configError: null,
@@ -87,8 +98,8 @@ const snapshot = (s: GatewayState, folder = '/app', name = 'app'): GatewaySnapsh
 });
 
 describe('rootNodes', () => {
-  test('one gateway: its generations, newest first, with a state icon and counts', () => {
-    const nodes = rootNodes([
+  test('one gateway: its URL, the generations at work newest first, the finished ones folded', () => {
+    const [url, ...nodes] = rootNodes([
       snapshot(
         state([
           generation(1, 'stopped', { reason: 'no sessions left' }),
@@ -110,23 +121,55 @@ describe('rootNodes', () => {
           'generation.draining',
           'expanded',
         ],
-        ['generation 1', 'stopped · no sessions left', 'circle-slash', 'generation.stopped', 'none'],
+        ['1 finished generation', '1 stopped', 'archive', 'finished', 'collapsed'],
       ],
+    );
+    assert.deepEqual(
+      [url.kind, url.label, url.description, url.command],
+      ['url', 'http://localhost:8080/', 'open generation 3', 'baton.openInBrowser'],
     );
     assert.equal(nodes[1].icon.color, 'charts.green');
     assert.deepEqual(
-      nodes.map((n) => [n.kind, n.folder, n.generation, n.id]),
-      [4, 3, 2, 1].map((id) => ['generation', '/app', id, `/app#${id}`]),
+      nodes.slice(0, 3).map((n) => [n.kind, n.folder, n.generation, n.id]),
+      [4, 3, 2].map((id) => ['generation', '/app', id, `/app#${id}`]),
+    );
+  });
+
+  test('finished generations: newest first; cleared ones hidden until a newer one finishes', () => {
+    const s = snapshot(state([generation(1, 'stopped'), generation(2, 'failed'), generation(3, 'live')]));
+    assert.deepEqual(
+      finishedGenerations(s).map((g) => g.id),
+      [2, 1],
+    );
+    assert.equal(rootNodes([s]).at(-1)?.description, '1 failed · 1 stopped');
+    assert.deepEqual(
+      rootNodes([s], new Map([['/app', 2]])).map((n) => n.kind),
+      ['url', 'generation'],
+    );
+  });
+
+  test('saves made while deploy on save is off are marked, with a click to deploy them', () => {
+    const [, pending] = rootNodes([
+      { ...snapshot(state([generation(1, 'live')], [], { watching: false })), pendingSaves: 2 },
+    ]);
+    assert.deepEqual(
+      [pending.kind, pending.label, pending.command],
+      ['pending', '2 saves not deployed', 'baton.deploy'],
     );
   });
 
   test('failed and crashed generations show the first line of their reason, shortened', () => {
     const long = `build exited with code 2: ${'x'.repeat(100)}\nsecond line`;
-    const [crashed, failed] = rootNodes([
-      snapshot(state([generation(1, 'failed', { reason: long }), generation(2, 'crashed', { exitCode: 1 })])),
-    ]);
+    const s = snapshot(
+      state([generation(1, 'failed', { reason: long }), generation(2, 'crashed', { exitCode: 1 })]),
+    );
+    const [crashed, failed] = finishedGenerations(s).map((g) => generationNode('/app', g));
     assert.equal(crashed.description, 'crashed');
-    assert.equal(crashed.icon.id, 'error');
+    assert.deepEqual(
+      [crashed.icon.id, failed.icon.id],
+      ['flame', 'error'],
+      'crashed and failed look different',
+    );
     assert.match(failed.description, /^failed · build exited with code 2: x+…$/);
     assert.equal(failed.description.length, 'failed · '.length + 60);
     assert.ok(!failed.description.includes('second line'));
@@ -140,8 +183,8 @@ describe('rootNodes', () => {
     assert.deepEqual(
       nodes.map((n) => [n.kind, n.label, n.description, n.contextValue]),
       [
-        ['gateway', 'shop', 'gen 2 live · port 8080', 'gateway'],
-        ['gateway', 'blog', 'no live generation · port 8081', 'gateway'],
+        ['gateway', 'shop', 'http://localhost:8080/ · gen 2 live', 'gateway'],
+        ['gateway', 'blog', 'http://localhost:8081/ · no live generation', 'gateway'],
       ],
     );
   });
@@ -159,7 +202,7 @@ describe('generationChildren', () => {
   const sessions = [
     session('aaaaaaaaaaaa', 2, 1, 120, FIREFOX_UA),
     session('bbbbbbbbbbbb', 1, 1, 5, CHROME_UA),
-    session('cccccccccccc', 2, 2, 0, CHROME_UA),
+    { ...session('cccccccccccc', 2, 2, 0, CHROME_UA), firstPath: '/cart' },
   ];
   const s = state(gens, sessions);
 
@@ -169,8 +212,8 @@ describe('generationChildren', () => {
       nodes.map((n) => [n.kind, n.label, n.description, n.icon.id]),
       [
         ['worker', 'worker', 'pid 1002 · port 40002 · up 9m 50s · 50.0 MB', 'server-process'],
-        ['session', 'Chrome session', '2 tabs · seen just now', 'globe'],
-        ['session', 'Firefox session', '1 tab · seen 2m 0s ago', 'globe'],
+        ['session', 'Chrome · /cart', '2 tabs · started 1m 0s ago · seen just now', 'globe'],
+        ['session', 'Firefox session', '1 tab · started 1m 0s ago · seen 2m 0s ago', 'globe'],
       ],
     );
     assert.equal(new Set(nodes.map((n) => n.id)).size, 3);
@@ -221,9 +264,25 @@ describe('generationTooltip', () => {
   });
 });
 
+test('a generation with more sessions than the state lists ends its list with how many more', () => {
+  const g = generation(2, 'live', { sessions: 250 });
+  const listed = [session('a', 2, 1, 5, ''), session('b', 2, 0, 1, '')];
+  const nodes = generationChildren('/app', state([g], listed), g, { now: Date.now(), memoryBytes: null });
+  assert.deepEqual(
+    nodes.map((n) => n.kind),
+    ['worker', 'session', 'session', 'session'],
+  );
+  assert.equal(nodes.at(-1)!.label, '248 more sessions');
+  assert.equal(nodes.at(-1)!.description, 'not seen as recently as those above');
+  assert.equal(summarize([snapshot(state([g], listed))]).sessions, 250, "the count is the generation's own");
+});
+
 describe('summarize', () => {
   test('one gateway: the live generation and the session count', () => {
-    const s = state([generation(3, 'live')], [session('a', 3, 1, 0, ''), session('b', 3, 2, 0, '')]);
+    const s = state(
+      [generation(3, 'live', { sessions: 2 })],
+      [session('a', 3, 1, 0, ''), session('b', 3, 2, 0, '')],
+    );
     const summary = summarize([snapshot(s)]);
     assert.equal(summary.text, '$(layers) gen 3 · 2 sessions');
     assert.equal(summary.sessions, 2);
@@ -243,7 +302,7 @@ describe('summarize', () => {
   });
 
   test('several gateways and none', () => {
-    const one = state([generation(1, 'live')], [session('a', 1, 1, 0, '')]);
+    const one = state([generation(1, 'live', { sessions: 1 })], [session('a', 1, 1, 0, '')]);
     assert.equal(
       summarize([snapshot(one, '/a'), snapshot(one, '/b')]).text,
       '$(layers) 2 gateways · 2 sessions',
@@ -318,7 +377,7 @@ test('package.json item menus fit the contextValues', () => {
       })
       .map((m) => m.command.replace('baton.', ''))
       .sort();
-  const nodeFor = (g: GenerationInfo) => rootNodes([snapshot(state([g]))])[0].contextValue;
+  const nodeFor = (g: GenerationInfo) => generationNode('/app', g).contextValue;
   const expected: Record<GenerationState, string[]> = {
     building: ['killWorker'],
     starting: ['killWorker', 'openGeneration'],
@@ -333,4 +392,6 @@ test('package.json item menus fit the contextValues', () => {
   }
   assert.deepEqual(actionsFor('gateway'), ['deploy', 'openInBrowser', 'stopGateway']);
   assert.deepEqual(actionsFor('worker'), []);
+  assert.deepEqual(actionsFor('finished'), ['clearFinished']);
+  assert.deepEqual(actionsFor('url'), []);
 });

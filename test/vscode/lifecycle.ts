@@ -8,7 +8,7 @@ import type { TreeNode } from '../../extension/treeModel';
 import { readGatewayFile } from '../../gateway/protocol/controlClient';
 import { BrowserClient } from './browserClient';
 import { batonApi, generation, processExists, stepTimer, waitForGateway, workspaceFolder } from './common';
-import { screenshot, waitFor, waitForDom } from './workbench';
+import { clickDom, screenshot, waitFor, waitForDom } from './workbench';
 
 const SIDEBAR = '.part.sidebar';
 
@@ -61,7 +61,9 @@ export async function lifecycle(): Promise<void> {
     );
     step('its session in the state');
     nodes = await api.treeNodes();
-    assert.ok(nodes.some((n) => n.kind === 'session' && n.generation === 1 && n.label === 'Chrome session'));
+    assert.ok(nodes.some((n) => n.kind === 'session' && n.generation === 1 && n.label === 'Chrome · /'));
+    const url = nodes.find((n) => n.kind === 'url');
+    assert.equal(url?.label, `http://localhost:${port}/`, 'the app URL is the first item');
 
     // Deploy generation 2: 1 drains and keeps its session.
     await vscode.commands.executeCommand('baton.deploy');
@@ -83,24 +85,48 @@ export async function lifecycle(): Promise<void> {
         ['generation 1', 'draining · 1 session · 0 tabs', 'generation.draining'],
       ],
     );
-    await checkWorkbench();
+    await checkWorkbench(port);
     step('workbench DOM checked');
     await openInSimpleBrowser();
+    await openThroughCodeServer(port);
     step('Open in Browser checked');
 
-    // Kill generation 1 through its tree item's command: it stops and its process is gone.
-    await vscode.commands.executeCommand('baton.killWorker', generationNode(nodes, 1));
-    await waitForGateway(
-      api,
-      'generation 1 stopped',
-      (s) => (generation(s, 1)?.state === 'stopped' ? true : undefined),
-      10_000,
+    // Kill generation 1 from its row's context menu: it holds a session, so a modal asks first. VS Code
+    // refuses modal dialogs under its test runner and says so with the dialog's contents: the question is
+    // checked there, and nothing was killed without an answer.
+    const [refused] = await killFromContextMenu('the question before Kill Worker', () =>
+      waitForDom(
+        'the question before Kill Worker',
+        '.notifications-toasts .notification-list-item',
+        (found) => found.some((e) => e.text.includes('refused to show dialog')),
+        5000,
+      ),
     );
-    await waitFor(
-      `worker ${g1.pid} of generation 1 to exit`,
-      () => (processExists(g1.pid as number) ? undefined : true),
-      10_000,
-    );
+    assert.match(refused.text, /Kill generation 1\? It holds 1 session/);
+    assert.equal(generation(api.snapshots()[0], 1)?.state, 'draining', 'nothing is killed without a yes');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    step('Kill Worker asked first');
+
+    // With "baton.confirm" off, the same menu item kills at once.
+    const config = vscode.workspace.getConfiguration('baton');
+    await config.update('confirm', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      await killFromContextMenu('generation 1 stopped', () =>
+        waitForGateway(
+          api,
+          'generation 1 stopped',
+          (s) => (generation(s, 1)?.state === 'stopped' ? true : undefined),
+          5000,
+        ),
+      );
+      await waitFor(
+        `worker ${g1.pid} of generation 1 to exit`,
+        () => (processExists(g1.pid as number) ? undefined : true),
+        10_000,
+      );
+    } finally {
+      await config.update('confirm', undefined, vscode.ConfigurationTarget.Workspace);
+    }
     step('generation 1 killed, its worker gone');
     assert.equal(generationNode(await api.treeNodes(), 1).contextValue, 'generation.stopped');
 
@@ -116,8 +142,25 @@ export async function lifecycle(): Promise<void> {
   }
 }
 
+/**
+ * Right-click on the draining generation's row, then Kill Worker in its context menu, until `effect`
+ * resolves. A click that lands while the menu is still opening is ignored by the workbench (the menu stays
+ * open), so the gesture is repeated a few times.
+ */
+async function killFromContextMenu<T>(what: string, effect: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await clickDom(`${SIDEBAR} .monaco-list-row:has-text("draining")`, 'right');
+    await clickDom('.monaco-menu .action-label:has-text("Kill Worker")');
+    try {
+      return await effect();
+    } catch (err) {
+      if (attempt === 3) throw new Error(`Kill Worker from the context menu, 3 times: no ${what}: ${err}`);
+    }
+  }
+}
+
 /** The sidebar as a user sees it: the activity-bar icon with the session badge and the tree rows. */
-async function checkWorkbench(): Promise<void> {
+async function checkWorkbench(port: number): Promise<void> {
   await vscode.commands.executeCommand('baton.generations.focus');
   const [icon] = await waitForDom(
     'the Baton activity-bar icon with a badge of 1 session',
@@ -130,6 +173,10 @@ async function checkWorkbench(): Promise<void> {
   );
   const texts = rows.map((r) => r.text);
   assert.ok(
+    texts.some((t) => t.startsWith(`http://localhost:${port}/`)),
+    `the URL row: ${texts.join(' | ')}`,
+  );
+  assert.ok(
     texts.some((t) => t.startsWith('generation 2live · 0 sessions · 0 tabs')),
     texts.join(' | '),
   );
@@ -141,6 +188,28 @@ async function checkWorkbench(): Promise<void> {
   // "Decrease Editor Width": the sidebar gets the room.
   for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
   await screenshot('sidebar');
+}
+
+/**
+ * What Open in Browser opens from code-server: asExternalUri turns the app's URL into code-server's
+ * `/proxy/<port>/`, whose requests keep code-server's Host. A browser's page load there gets the app
+ * itself (never a redirect to gN.localhost:<code-server port>, which would show a second workbench).
+ */
+async function openThroughCodeServer(port: number): Promise<void> {
+  const external = (await vscode.env.asExternalUri(vscode.Uri.parse(`http://localhost:${port}/`))).toString();
+  assert.notEqual(new URL(external).port, String(port), `code-server forwards the app: ${external}`);
+  const page = await fetch(external, {
+    redirect: 'manual',
+    headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate', 'User-Agent': 'Mozilla/5.0 Chrome/124.0' },
+  });
+  const body = await page.text();
+  assert.equal(
+    page.status,
+    200,
+    `${external}: ${page.status} ${page.headers.get('location') ?? body.slice(0, 200)}`,
+  );
+  assert.equal(page.headers.get('x-baton-generation'), '2');
+  assert.doesNotMatch(body, /vscode-workbench|code-server/i, 'the app, not a workbench');
 }
 
 /** Open in Browser with "baton.openIn": "simpleBrowser" opens the app in an editor tab. */

@@ -19,6 +19,9 @@
 //                                      ("path": null when --screenshot was not given)
 //   BATON_DOM_QUERY <id> <selector> -> answer dom-<id>.json {"elements": [{text, ariaLabel, title, className}]}
 //                                      for document.querySelectorAll(selector) in the workbench page
+//   BATON_DOM_CLICK <id> <button> <selector>
+//                                   -> a real mouse click (<button>: left or right) on the first element that
+//                                      matches and is visible; answer click-<id>.json {"clicked": true}
 // Either answer is {"error": "..."} when the request failed. <name> and <id>: letters, digits, "_", "." or "-".
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -357,6 +360,8 @@ class Run {
     if (shot) this.enqueue(() => this.screenshot(shot[1]));
     const query = /\bBATON_DOM_QUERY (\S+) (.+)$/m.exec(text);
     if (query) this.enqueue(() => this.domQuery(query[1], query[2].trim()));
+    const click = /\bBATON_DOM_CLICK (\S+) (left|right) (.+)$/m.exec(text);
+    if (click) this.enqueue(() => this.domClick(click[1], click[2], click[3].trim()));
   }
 
   enqueue(task) {
@@ -395,6 +400,16 @@ class Run {
       await writeAnswer(this.domDir, `dom-${id}.json`, { elements });
     } catch (err) {
       await writeAnswer(this.domDir, `dom-${id}.json`, { error: describeError(err) });
+    }
+  }
+
+  async domClick(id, button, selector) {
+    if (!SAFE_NAME.test(id)) return log(`ignored BATON_DOM_CLICK with a bad id: ${id}`);
+    try {
+      await this.page.locator(selector).locator('visible=true').first().click({ button, timeout: 10000 });
+      await writeAnswer(this.domDir, `click-${id}.json`, { clicked: true });
+    } catch (err) {
+      await writeAnswer(this.domDir, `click-${id}.json`, { error: describeError(err) });
     }
   }
 

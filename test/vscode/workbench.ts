@@ -53,6 +53,12 @@ export function waitForDom(
   );
 }
 
+/** A real mouse click (through Chromium) on the first visible element that matches `selector`. */
+export async function clickDom(selector: string, button: 'left' | 'right' = 'left'): Promise<void> {
+  const id = `c${++requests}`;
+  await ask(`BATON_DOM_CLICK ${id} ${button} ${selector}`, `click-${id}.json`);
+}
+
 /** A screenshot of the workbench into the driver's screenshot folder; its path, or null without one. */
 export async function screenshot(name: string): Promise<string | null> {
   return (await ask<{ path: string | null }>(`BATON_SCREENSHOT ${name}`, `screenshot-${name}.json`)).path;

@@ -1,6 +1,6 @@
 // The reliability suite's worker: every answer names its generation, so that a misrouted one shows.
 // `/` an HTML page (the tab client is injected), `/api` JSON, `/echo` echoes a POST body, `/events` an endless
-// event stream, `/ws` a WebSocket echo, `/ws-slow` a WebSocket whose upgrade answers after 400 ms;
+// event stream, `/ws` a WebSocket echo, `/ws-slow` a WebSocket whose upgrade answers after 5 s;
 // faults: `/hangup` drops the connection unanswered, `/partial` drops it halfway through the body, `/exit` exits
 // mid-request. A `no-listen` file in its folder makes it never listen (a worker that never becomes ready).
 import * as fs from 'node:fs';
@@ -64,7 +64,7 @@ server.on('upgrade', (req, socket, head) => {
     return setTimeout(() => {
       if (socket.destroyed) return;
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-    }, 400);
+    }, 5000);
   }
   socket.destroy();
 });
