@@ -15,6 +15,8 @@ const common = {
 const entries = [
   { entryPoints: ['gateway/cli/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['gateway/process/watchdog.ts'], outfile: 'dist/watchdog.js' },
+  // The snapshot worker thread, started by the gateway next to its own bundle.
+  { entryPoints: ['gateway/process/snapshotWorker.ts'], outfile: 'dist/snapshot-worker.js' },
   // Preloaded into Node workers (NODE_OPTIONS) to move a hard-coded port to $PORT; no source map, it runs in
   // the app.
   { entryPoints: ['gateway/process/adoptPort.ts'], outfile: 'dist/adopt-port.js', sourcemap: false },

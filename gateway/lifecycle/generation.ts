@@ -1,8 +1,7 @@
 // One generation: its lifecycle state, worker, snapshot, output and the counts of what holds it.
 import { RingBuffer } from './ringBuffer';
 import type { Job } from './runtime';
-import type { RuntimeFiles } from '../process/runtimeFiles';
-import type { Snapshot } from '../process/snapshot';
+import type { SnapshotPlace } from '../process/snapshotService';
 import { isPending, isRunning } from '../protocol/states';
 import type { GenerationInfo, GenerationState } from '../protocol/types';
 
@@ -22,9 +21,8 @@ export class Generation {
   port: number | null = null;
   /** The address the worker listens on (null until known): 127.0.0.1, ::1 or another of its own. */
   address: string | null = null;
-  snapshot: Snapshot | null = null;
-  /** What the worker writes inside the snapshot, named when it stops. */
-  runtime: RuntimeFiles | null = null;
+  snapshot: SnapshotPlace | null = null;
+  /** What the worker wrote inside the snapshot, named when it stops. */
   unsavedFiles: string[] = [];
   readonly output = new RingBuffer();
 

@@ -8,15 +8,10 @@ import { Generation } from './generation';
 import { MARKER_ENV } from '../process/processes';
 import { adoptPortEnv } from '../process/adoptPortEnv';
 import { wrongPortMessage } from '../process/portAdvice';
-import { RuntimeFiles } from '../process/runtimeFiles';
 import { snapshotRules } from '../process/shared';
-import {
-  createSnapshot,
-  isDependencyDir,
-  removeSnapshot,
-  type Changes,
-  type Snapshot,
-} from '../process/snapshot';
+import { removeTree } from '../process/snapshotCopy';
+import type { Changes } from '../process/snapshot';
+import { SnapshotService, type SnapshotPlace } from '../process/snapshotService';
 import type { GenerationState, OutputStream } from '../protocol/types';
 import { osRuntime, type Job, type Runtime } from './runtime';
 import { toWorkspacePaths } from './workspacePaths';
@@ -64,7 +59,8 @@ export class Generations extends EventEmitter<LifecycleEvents> {
   /** The deploy in progress, and the id reserved for one follow-up that coalesces every later request. */
   private deploying: Promise<void> | null = null;
   private followUp: number | null = null;
-  private lastSnapshot: Snapshot | null = null;
+  private readonly snapshots = new SnapshotService();
+  private lastSnapshot: SnapshotPlace | null = null;
   private lastSnapshotConfig: BatonConfig | null = null;
   private shuttingDown = false;
   /** What changed since the last snapshot (the watcher); without one every snapshot reads the whole app. */
@@ -149,21 +145,22 @@ export class Generations extends EventEmitter<LifecycleEvents> {
         if (failure) return this.fail(gen, failure);
         gen.child = null;
       }
-      const { ignored, shared } = snapshotRules(config);
+      const { shared } = snapshotRules(config);
       await new Promise((resolve) => setImmediate(resolve)); // file events already queued count for this one
       const changes = this.changes?.takeChanges() ?? null;
-      let snapshot: Snapshot;
+      let snapshot: SnapshotPlace;
       try {
-        snapshot = await createSnapshot(this.root, path.join(this.snapshotDir, `g${id}`), {
-          ignored,
-          // Dependency folders and shared data are the workspace's own (shared data even where `ignore` names it).
-          linked: (rel) => isDependencyDir(rel) || shared.matches(rel),
-          previous: this.lastSnapshot,
+        snapshot = await this.snapshots.create({
+          root: this.root,
+          dir: path.join(this.snapshotDir, `g${id}`),
+          ignore: config.ignore,
+          shared: config.shared,
+          previous: this.lastSnapshot?.dir ?? null,
           // An edited baton.json may have changed what is ignored or shared: then read everything again.
           changes: this.lastSnapshot && this.lastSnapshotConfig === config ? changes : null,
         });
         await shared.linkMissing(this.root, snapshot.appDir).catch(async (err) => {
-          await removeSnapshot(snapshot.dir);
+          await this.snapshots.remove(snapshot.dir);
           throw err;
         });
       } catch (err) {
@@ -172,11 +169,10 @@ export class Generations extends EventEmitter<LifecycleEvents> {
       }
       if (gen.halted) {
         this.changes?.giveBack(changes);
-        return await removeSnapshot(snapshot.dir); // killed while it was being copied
+        return await this.snapshots.remove(snapshot.dir); // killed while it was being copied
       }
       gen.snapshot = this.lastSnapshot = snapshot;
       this.lastSnapshotConfig = config;
-      gen.runtime = new RuntimeFiles(this.root, snapshot.appDir, shared);
       await this.start(gen, config, env);
     } catch (err) {
       this.fail(gen, `could not prepare the generation: ${(err as Error).message}`);
@@ -360,24 +356,21 @@ export class Generations extends EventEmitter<LifecycleEvents> {
             this.log(gen, `[baton] could not stop every process of generation ${gen.id}: ${err.message}\n`),
           );
       }
-      if (gen.runtime) {
-        gen.unsavedFiles = await gen.runtime
-          .collect((line) => this.log(gen, line))
-          .catch((err: Error) => {
-            this.log(gen, `[baton] could not look for files generation ${gen.id} wrote: ${err.message}\n`);
-            return [];
-          });
+      if (gen.snapshot) {
+        if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
+        // What its processes wrote there is named (shared data moved into the workspace); the folder is then
+        // reused for the next snapshot, or removed.
+        const written = await this.snapshots.retire(gen.snapshot.dir).catch((err: Error) => {
+          this.log(gen, `[baton] could not look for files generation ${gen.id} wrote: ${err.message}\n`);
+          return null;
+        });
+        for (const line of written?.notes ?? []) this.log(gen, line);
+        gen.unsavedFiles = written ? written.unsaved.sort() : [];
       }
       gen.stoppedAt = Date.now();
       if (finalState) this.setState(gen, finalState);
       this.emit('stopped', gen);
       this.forgetOldest();
-      if (gen.snapshot) {
-        if (gen.snapshot === this.lastSnapshot) this.replaceBase(gen);
-        await removeSnapshot(gen.snapshot.dir).catch((err: Error) =>
-          this.log(gen, `[baton] could not remove the snapshot ${gen.snapshot!.dir}: ${err.message}\n`),
-        );
-      }
       this.emit('stateChanged');
     })();
     return gen.stopping;
@@ -423,6 +416,7 @@ export class Generations extends EventEmitter<LifecycleEvents> {
       }),
     );
     if (this.deploying) await this.deploying.catch(() => undefined);
-    await removeSnapshot(this.snapshotDir).catch(() => undefined); // the watchdog removes it too
+    await this.snapshots.close(); // it may be writing the next clone into the folder
+    await removeTree(this.snapshotDir).catch(() => undefined); // the watchdog removes it too
   }
 }

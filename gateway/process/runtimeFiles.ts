@@ -1,8 +1,7 @@
-// Nothing written is lost silently (README, "Code and data"): a snapshot is removed when its generation stops,
-// so the files its processes created or changed inside it are named then, with the fix. Interpreter caches
-// are left out (they are rebuilt), and so is shared data, which lives in the workspace already.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// Nothing written is lost silently (README, "Code and data"): a snapshot is removed (or reused, see
+// snapshotRecycle.ts) when its generation stops, so the files its processes created or changed inside it are
+// named then, with the fix. Interpreter caches are left out (they are rebuilt), and so is shared data, which
+// lives in the workspace already. The files are found by the snapshot worker's walk (snapshotRecycle.ts).
 import picomatch from 'picomatch';
 import type { SharedPaths } from './shared';
 
@@ -19,11 +18,16 @@ const CACHES = picomatch(
   { dot: true },
 );
 
-/** Watches one generation's snapshot from the moment it is complete. */
+/** What a stopped generation's processes wrote inside its snapshot. */
+export interface Written {
+  /** One line per file moved into the workspace. */
+  notes: string[];
+  /** The other files, as paths relative to the app's root. */
+  unsaved: string[];
+}
+
 export class RuntimeFiles {
-  /** Files with a later modification time were written by the generation's processes. Date.now() drops the
-   *  fraction of a millisecond that file times keep: + 1, or a file copied this very millisecond would count. */
-  private readonly since = Date.now() + 1;
+  readonly written: Written = { notes: [], unsaved: [] };
 
   constructor(
     private readonly root: string,
@@ -32,46 +36,15 @@ export class RuntimeFiles {
   ) {}
 
   /**
-   * Once the processes are gone: moves shared-pattern files they created into the workspace (if it has no
-   * such file yet), and returns the other files they created or changed, as paths relative to the root.
-   * `note` gets one line per file moved. Never throws: a snapshot that is already gone has nothing to say.
+   * A file the generation's processes created or changed (found while the snapshot is still whole): a
+   * shared-pattern file it created moves into the workspace (if it has no such file yet), the others are named.
    */
-  async collect(note: (line: string) => void): Promise<string[]> {
-    const unsaved: string[] = [];
-    for (const rel of await this.written('')) {
-      if (CACHES(rel)) continue;
-      if (this.shared.matches(rel) && (await this.shared.adopt(this.root, this.appDir, rel)))
-        note(
-          `[baton] ${rel} was created inside the snapshot; it is now in the workspace, shared by later generations\n`,
-        );
-      else unsaved.push(rel);
-    }
-    return unsaved.sort();
-  }
-
-  private async written(rel: string): Promise<string[]> {
-    let entries: fs.Dirent[];
-    try {
-      entries = await fs.promises.readdir(path.join(this.appDir, rel), { withFileTypes: true });
-    } catch {
-      return [];
-    }
-    const found: string[] = [];
-    // The files of one folder are stat'ed together, folders one after another: a large tree neither takes
-    // long nor floods the event loop.
-    const files = entries.filter((e) => e.isFile()).map((e) => (rel ? `${rel}/${e.name}` : e.name));
-    const stamps = await Promise.all(
-      files.map((child) =>
-        fs.promises.lstat(path.join(this.appDir, child)).then(
-          (stat) => stat.mtimeMs,
-          () => 0, // removed meanwhile
-        ),
-      ),
-    );
-    found.push(...files.filter((_, i) => stamps[i] > this.since));
-    // Links (node_modules, shared data, the app's own) lead out of the snapshot: never followed.
-    for (const entry of entries)
-      if (entry.isDirectory()) found.push(...(await this.written(rel ? `${rel}/${entry.name}` : entry.name)));
-    return found;
+  async found(rel: string): Promise<void> {
+    if (CACHES(rel)) return;
+    if (this.shared.matches(rel) && (await this.shared.adopt(this.root, this.appDir, rel)))
+      this.written.notes.push(
+        `[baton] ${rel} was created inside the snapshot; it is now in the workspace, shared by later generations\n`,
+      );
+    else this.written.unsaved.push(rel);
   }
 }

@@ -4,11 +4,13 @@
 // the snapshot exactly as from the workspace (npm workspaces included). Unchanged files are hard links to the
 // previous snapshot's copy, made read-only so that no worker can change a file another generation reads.
 // What the watcher saw change since the previous snapshot is all that is read from the workspace again; the
-// copy itself is in snapshotCopy.ts.
+// copy itself is in snapshotCopy.ts, the clone made ahead of the next deploy in snapshotPrepare.ts, and all of
+// it runs in a worker thread (snapshotWorker.ts), off the gateway's event loop.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { copyInto, removeTree, type DirNode } from './snapshotCopy';
+import { applyChanges, type Prepared } from './snapshotPrepare';
 
 /** Folders of installed packages: linked to the workspace's own (never copied, never watched). */
 export const DEPENDENCY_DIRS = ['node_modules', '.venv', 'venv'];
@@ -27,12 +29,13 @@ export interface Snapshot {
   tree: DirNode;
 }
 
-/** What changed in the workspace since the previous snapshot, as the watcher saw it. */
+/** What changed in the workspace since the previous snapshot, as the watcher saw it (plain data: it is sent
+ *  to the snapshot worker). */
 export interface Changes {
   /** Relative paths that were created, changed or removed (a folder: anything inside it too). */
   dirty: ReadonlySet<string>;
-  /** Whether every change inside this folder is reported (it is watched, recursively). */
-  covered(rel: string): boolean;
+  /** The folders watched recursively ('' is the whole app): every change inside them is in `dirty`. */
+  recursive: readonly string[];
 }
 
 /** A test for relative POSIX paths: true when the path is left out (ALWAYS_IGNORED anywhere, or `ignore`). */
@@ -70,14 +73,22 @@ export interface SnapshotOptions {
   previous: Snapshot | null;
   /** What changed since `previous`; null when unknown (no watcher, or it may have missed something). */
   changes: Changes | null;
+  /** A clone of `previous` made ahead (snapshotPrepare.ts): used when it fits, else removed. */
+  prepared?: Prepared | null;
 }
 
 /** Makes the snapshot in `dir`; on failure (a full disk…) nothing of it is left behind. */
 export async function createSnapshot(root: string, dir: string, options: SnapshotOptions): Promise<Snapshot> {
   const top = resolutionTop(root);
-  const appDir = path.join(dir, path.relative(top, root));
+  const appRel = path.relative(top, root);
+  const appDir = path.join(dir, appRel);
+  const { prepared, previous, changes } = options;
+  // The clone holds `previous` exactly: only what the watcher saw change is left to do.
+  const usePrepared = !!prepared && prepared.base === previous && !!changes && prepared.appRel === appRel;
+  if (prepared && !usePrepared) void removeSnapshot(prepared.dir).catch(() => undefined);
   try {
-    fs.mkdirSync(appDir, { recursive: true });
+    if (usePrepared) fs.renameSync(prepared.dir, dir);
+    else fs.mkdirSync(appDir, { recursive: true });
     // The app's own dependency folders are linked by the copy; these are the ones above it.
     for (let src = root; src !== top;) {
       src = path.dirname(src);
@@ -85,7 +96,9 @@ export async function createSnapshot(root: string, dir: string, options: Snapsho
       if (fs.existsSync(modules))
         fs.symlinkSync(modules, path.join(dir, path.relative(top, src), 'node_modules'));
     }
-    const tree = await copyInto(root, appDir, options);
+    const tree = usePrepared
+      ? await applyChanges(root, appDir, options)
+      : await copyInto(root, appDir, options);
     return { dir, appDir, tree };
   } catch (err) {
     await removeSnapshot(dir);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SnapshotOptions } from './snapshot';
+import type { Changes, SnapshotOptions } from './snapshot';
 
 export interface FileNode {
   kind: 'file';
@@ -35,27 +35,32 @@ export class Slicer {
   }
 }
 
+/** Whether every change inside the folder `rel` is reported (it is watched, recursively). */
+export function covered(changes: Changes, rel: string): boolean {
+  return changes.recursive.some((base) => base === '' || rel === base || rel.startsWith(`${base}/`));
+}
+
 /** A file or folder that vanished meanwhile (an editor's swap file, an atomic save): skipped, not an error. */
-function gone(err: unknown): boolean {
+export function gone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-function kindOf(entry: fs.Dirent | fs.Stats): Kind {
+export function kindOf(entry: fs.Dirent | fs.Stats): Kind {
   return entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : entry.isSymbolicLink() ? 'link' : 'other';
 }
 
-const join = (rel: string, name: string) => (rel ? `${rel}/${name}` : name);
+export const join = (rel: string, name: string) => (rel ? `${rel}/${name}` : name);
 
-class Copy {
-  private readonly slicer = new Slicer();
+export class Copy {
+  protected readonly slicer = new Slicer();
   /** Each folder that holds a dirty path (at any depth) → the names of its children on the way there. */
-  private readonly inside = new Map<string, Set<string>>();
+  protected readonly inside = new Map<string, Set<string>>();
 
   constructor(
     private readonly root: string,
     private readonly dest: string,
-    private readonly options: SnapshotOptions,
+    protected readonly options: SnapshotOptions,
   ) {
     for (const dirty of options.changes?.dirty ?? []) {
       for (let rel = dirty; rel !== '';) {
@@ -69,11 +74,11 @@ class Copy {
     }
   }
 
-  private src(rel: string): string {
+  protected src(rel: string): string {
     return path.join(this.root, rel);
   }
 
-  private out(rel: string): string {
+  protected out(rel: string): string {
     return path.join(this.dest, rel);
   }
 
@@ -96,7 +101,12 @@ class Copy {
   }
 
   /** Puts one workspace entry into the snapshot. */
-  private async put(rel: string, kind: Kind, prev: Node | undefined, stat?: fs.Stats): Promise<Node | null> {
+  protected async put(
+    rel: string,
+    kind: Kind,
+    prev: Node | undefined,
+    stat?: fs.Stats,
+  ): Promise<Node | null> {
     const { linked, ignored, changes, previous } = this.options;
     if (linked(rel)) {
       const target = this.src(rel);
@@ -109,7 +119,7 @@ class Copy {
         fs.mkdirSync(this.out(rel));
         const prevDir = prev?.kind === 'dir' ? prev : undefined;
         const node =
-          prevDir && changes?.covered(rel) && !changes.dirty.has(rel)
+          prevDir && changes && covered(changes, rel) && !changes.dirty.has(rel)
             ? await this.carry(rel, prevDir)
             : await this.walk(rel, prevDir);
         if (!node) fs.rmdirSync(this.out(rel));
@@ -197,13 +207,13 @@ export async function copyInto(root: string, dest: string, options: SnapshotOpti
 
 /**
  * Removes a folder tree, never following a link. `rm -rf` in a child process keeps the unlinking of a big
- * snapshot off the gateway's event loop (it would share it with the next snapshot's copy); elsewhere, or if
- * that fails, Node's own removal.
+ * snapshot off the gateway's event loop, at the lowest CPU priority: nothing waits for it, while the next
+ * deploy and the live generation do. Elsewhere, or if that fails, Node's own removal.
  */
 export async function removeTree(dir: string): Promise<void> {
   if (process.platform !== 'win32') {
     const ok = await new Promise<boolean>((resolve) => {
-      const child = spawn('rm', ['-rf', '--', dir], { stdio: 'ignore' });
+      const child = spawn('nice', ['-n', '19', 'rm', '-rf', '--', dir], { stdio: 'ignore' });
       child.on('error', () => resolve(false));
       child.on('exit', (code) => resolve(code === 0));
     });

@@ -122,11 +122,6 @@ export class ChangeWatcher {
     return this.started;
   }
 
-  /** Whether every change inside `rel` is seen. */
-  private covered(rel: string): boolean {
-    return this.recursive.some((base) => base === '' || rel === base || rel.startsWith(`${base}/`));
-  }
-
   /**
    * What changed since the previous call, for the snapshot about to be made (which then reads only that
    * again); null when that is not known (before the first snapshot, after an error).
@@ -137,7 +132,7 @@ export class ChangeWatcher {
     this.missed.clear(); // this snapshot takes them
     const known = this.known && !this.error;
     this.known = true;
-    return known ? { dirty, covered: (rel) => this.covered(rel) } : null;
+    return known ? { dirty, recursive: this.recursive } : null;
   }
 
   /** The snapshot that took these changes was not kept: they count for the next one again. */

@@ -1,5 +1,7 @@
 // Snapshots made from what changed, through a real gateway: a Python-style virtualenv start command, an
-// editor's atomic save, and hard links that outlive the generation they were first made for.
+// editor's atomic save, and hard links that outlive the generation they were first made for. The app has
+// 2,000 more files, so that its snapshots are made in the gateway's snapshot worker thread (smaller apps'
+// snapshots, as in the other tests, are made on the gateway's own thread).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +16,12 @@ describe('snapshots of a changing app', () => {
     const fakePython = `#!/bin/sh\nexec "${process.execPath}" "$@"\n`;
     ({ dir } = tinyApp(
       { start: '.venv/bin/python server.js' },
-      { '.venv/bin/python': fakePython, 'version.txt': 'one\n', 'lib/data.txt': 'kept\n' },
+      {
+        '.venv/bin/python': fakePython,
+        'version.txt': 'one\n',
+        'lib/data.txt': 'kept\n',
+        ...Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`lib/many/m${i % 40}/f${i}.js`, ''])),
+      },
     ));
     fs.chmodSync(path.join(dir, '.venv/bin/python'), 0o755);
     gw = await RunningGateway.start(dir);

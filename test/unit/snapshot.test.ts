@@ -13,6 +13,9 @@ import {
   type Snapshot,
   type SnapshotOptions,
 } from '../../gateway/process/snapshot';
+import { SnapshotMaker } from '../../gateway/process/snapshotMaker';
+import { prepareSnapshot } from '../../gateway/process/snapshotPrepare';
+import { waitFor } from '../support/gateway';
 
 const temp: string[] = [];
 after(() => temp.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -48,7 +51,8 @@ function listing(dir: string): Record<string, string> {
   return out;
 }
 
-const everything: Changes['covered'] = () => true;
+/** The whole app is watched. */
+const everything: Changes['recursive'] = [''];
 
 function options(previous: Snapshot | null, changes: Changes | null, more: Partial<SnapshotOptions> = {}) {
   return { ignored: ignoreMatcher([]), linked: isDependencyDir, previous, changes, ...more };
@@ -77,7 +81,7 @@ describe('snapshots', () => {
     const second = await createSnapshot(
       root,
       path.join(base, 'g2'),
-      options(first, { dirty: new Set(reported), covered: everything }),
+      options(first, { dirty: new Set(reported), recursive: everything }),
     );
     const expected = listing(root);
     expected['src/a.js'] = 'a';
@@ -105,7 +109,7 @@ describe('snapshots', () => {
     const second = await createSnapshot(
       root,
       path.join(base, 'g2'),
-      options(first, { dirty: new Set(['a.js']), covered: everything }),
+      options(first, { dirty: new Set(['a.js']), recursive: everything }),
     );
     await removeSnapshot(first.dir);
     assert.ok(!fs.existsSync(first.dir));
@@ -116,7 +120,7 @@ describe('snapshots', () => {
     const third = await createSnapshot(
       root,
       path.join(base, 'g3'),
-      options(second, { dirty: new Set(['lib/c.js']), covered: everything }),
+      options(second, { dirty: new Set(['lib/c.js']), recursive: everything }),
     );
     assert.deepEqual(listing(third.appDir), listing(root));
   });
@@ -204,7 +208,7 @@ describe('snapshots', () => {
     const second = await createSnapshot(
       root,
       path.join(tempDir(), 'g2'),
-      options(first, { dirty: new Set(['a.js.tmp-123', 'a.js']), covered: everything }),
+      options(first, { dirty: new Set(['a.js.tmp-123', 'a.js']), recursive: everything }),
     );
     assert.deepEqual(listing(second.appDir), { 'a.js': 'A' });
   });
@@ -225,5 +229,187 @@ describe('snapshots', () => {
     });
     assert.match(run.stdout, /failed: EFBIG/, run.stderr);
     assert.ok(!fs.existsSync(dest), 'the half-made snapshot is removed');
+  });
+});
+
+describe('the next snapshot, prepared ahead', () => {
+  const inode = (s: Snapshot, rel: string) => fs.lstatSync(path.join(s.appDir, rel)).ino;
+
+  test('a deploy that uses the clone holds exactly what a full snapshot would', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, {
+      'server.js': 'one',
+      'readme.md': 'r',
+      'src/a.js': 'a',
+      'src/deep/b.js': 'b',
+      'src/old/c.js': 'c',
+      'src/gone.js': 'x',
+      'src/thing': 'a file that becomes a folder',
+      'node_modules/m/index.js': 'm',
+      'src/__pycache__/a.pyc': '',
+    });
+    fs.symlinkSync('a.js', path.join(root, 'src/link.js'));
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const prepared = await prepareSnapshot(first, path.join(base, 'next-1'));
+    assert.ok(prepared);
+    assert.deepEqual(listing(prepared.dir), listing(first.dir), 'the clone holds the snapshot');
+
+    write(root, { 'server.js': 'two', 'src/new/d.js': 'd', 'src/deep/e.js': 'e', 'readme.md': 'R!' });
+    fs.rmSync(path.join(root, 'src/gone.js'));
+    fs.renameSync(path.join(root, 'src/old'), path.join(root, 'src/moved'));
+    fs.rmSync(path.join(root, 'src/thing'));
+    write(root, { 'src/thing/inside.js': 'i' });
+    fs.rmSync(path.join(root, 'src/link.js'));
+    fs.symlinkSync('deep/b.js', path.join(root, 'src/link.js'));
+    // Only src/ is watched: the app's root folder is compared entry by entry (readme.md is not reported).
+    const dirty = ['server.js', 'src/new', 'src/deep/e.js', 'src/gone.js', 'src/old', 'src/moved'];
+    dirty.push('src/thing', 'src/link.js');
+    const second = await createSnapshot(root, path.join(base, 'g2'), {
+      ...options(first, { dirty: new Set(dirty), recursive: ['src'] }),
+      prepared,
+    });
+    assert.ok(!fs.existsSync(prepared.dir), 'the clone became the snapshot');
+    const full = await createSnapshot(root, path.join(base, 'g3'), options(null, null));
+    assert.deepEqual(listing(second.dir), listing(full.dir));
+    assert.equal(inode(second, 'src/deep/b.js'), inode(first, 'src/deep/b.js'), 'unchanged: a hard link');
+    assert.notEqual(inode(second, 'server.js'), inode(first, 'server.js'), 'changed: a new file');
+    assert.equal(
+      fs.readFileSync(path.join(first.appDir, 'server.js'), 'utf8'),
+      'one',
+      'the base is untouched',
+    );
+    assert.equal(fs.statSync(path.join(second.appDir, 'server.js')).mode & 0o222, 0, 'read-only');
+    assert.equal(listing(second.appDir)['node_modules'], `->${path.join(root, 'node_modules')}`);
+  });
+
+  test('a change made while the clone is prepared is not lost', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const preparing = prepareSnapshot(first, path.join(base, 'next-1'));
+    write(root, { 'lib/b.js': 'B', 'lib/c.js': 'c' });
+    const second = await createSnapshot(root, path.join(base, 'g2'), {
+      ...options(first, { dirty: new Set(['lib/b.js', 'lib/c.js']), recursive: everything }),
+      prepared: await preparing,
+    });
+    assert.deepEqual(listing(second.appDir), listing(root));
+  });
+
+  test("the base snapshot's removal breaks neither the clone nor the snapshot made from it", async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const prepared = await prepareSnapshot(first, path.join(base, 'next-1'));
+    await removeSnapshot(first.dir);
+    write(root, { 'a.js': 'A' });
+    const second = await createSnapshot(root, path.join(base, 'g2'), {
+      ...options(first, { dirty: new Set(['a.js']), recursive: everything }),
+      prepared,
+    });
+    assert.deepEqual(listing(second.appDir), listing(root));
+    // A clone of a snapshot that is already going fails whole: no half clone is left to be used.
+    assert.equal(await prepareSnapshot(first, path.join(base, 'next-2')), null);
+    await waitFor('the half clone removed', () => !fs.existsSync(path.join(base, 'next-2')));
+  });
+
+  test('a clone that does not fit (the watcher unsure, another base) is removed, and the app read whole', async () => {
+    const root = tempDir();
+    const base = tempDir();
+    write(root, { 'a.js': 'a' });
+    const first = await createSnapshot(root, path.join(base, 'g1'), options(null, null));
+    const prepared = await prepareSnapshot(first, path.join(base, 'next-1'));
+    write(root, { 'a.js': 'A', 'b.js': 'not reported' });
+    const second = await createSnapshot(root, path.join(base, 'g2'), { ...options(first, null), prepared });
+    assert.deepEqual(listing(second.appDir), listing(root));
+    await waitFor('the unused clone removed', () => !fs.existsSync(prepared!.dir));
+  });
+});
+
+describe("the snapshot worker's maker", () => {
+  const makers: SnapshotMaker[] = [];
+  after(() => makers.forEach((maker) => maker.close()));
+
+  function setup() {
+    const root = tempDir();
+    const base = tempDir();
+    const maker = new SnapshotMaker();
+    makers.push(maker);
+    const job = (name: string, previous: Snapshot | null, dirty: string[] | null) => ({
+      root,
+      dir: path.join(base, name),
+      ignore: [],
+      shared: [],
+      previous: previous?.dir ?? null,
+      changes: dirty && { dirty: new Set(dirty), recursive: everything },
+    });
+    /** A snapshot read whole, with the same rules, to compare with. */
+    const full = async () => {
+      const whole = new SnapshotMaker();
+      makers.push(whole);
+      return listing((await whole.create(job('full', null, null))).appDir);
+    };
+    const inode = (file: string) => fs.statSync(file).ino;
+    return { root, base, maker, job, full, inode };
+  }
+
+  test("a stopped generation's folder becomes the next snapshot; what it wrote is named, then goes", async () => {
+    const { root, maker, job, full, inode } = setup();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b', 'lib/c.js': 'c' });
+    const g1 = await maker.create(job('g1', null, null));
+    write(root, { 'a.js': 'A' });
+    const g2 = await maker.create(job('g2', g1, ['a.js']));
+    // Generation 1 writes inside its snapshot: a report, a SQLite database, and over one of its sources.
+    write(g1.appDir, { 'out/report.txt': 'r', 'notes.db': 'rows' });
+    fs.rmSync(path.join(g1.appDir, 'lib/c.js'));
+    write(g1.appDir, { 'lib/c.js': 'overwritten' });
+    const lib = inode(path.join(g1.appDir, 'lib'));
+
+    const written = await maker.retire(g1.dir);
+    assert.deepEqual(written.unsaved.sort(), ['lib/c.js', 'out/report.txt']);
+    assert.match(written.notes.join(''), /notes\.db was created inside the snapshot/);
+    assert.equal(
+      fs.readFileSync(path.join(root, 'notes.db'), 'utf8'),
+      'rows',
+      'shared data: moved to the workspace',
+    );
+    assert.ok(!fs.existsSync(g1.dir));
+
+    write(root, { 'lib/d.js': 'd' });
+    const g3 = await maker.create(job('g3', g2, ['lib/d.js', 'notes.db']));
+    assert.equal(inode(path.join(g3.appDir, 'lib')), lib, "generation 1's folder, reused");
+    assert.deepEqual(listing(g3.appDir), await full());
+    assert.equal(fs.readFileSync(path.join(g3.appDir, 'a.js'), 'utf8'), 'A', 'changed since generation 1');
+    assert.equal(fs.readFileSync(path.join(g3.appDir, 'lib/c.js'), 'utf8'), 'c', 'overwritten: read again');
+    assert.equal(fs.readFileSync(path.join(g2.appDir, 'lib/c.js'), 'utf8'), 'c');
+  });
+
+  test('when the changes since a stopped generation are not known, its folder is removed', async () => {
+    const { root, base, maker, job, full } = setup();
+    write(root, { 'a.js': 'a' });
+    const g1 = await maker.create(job('g1', null, null));
+    write(root, { 'b.js': 'not reported' });
+    const g2 = await maker.create(job('g2', g1, null)); // the watcher was unsure: read whole
+    assert.deepEqual(await maker.retire(g1.dir), { notes: [], unsaved: [] });
+    const g3 = await maker.create(job('g3', g2, []));
+    assert.deepEqual(listing(g3.appDir), await full());
+    await waitFor('only the two snapshots left', () => fs.readdirSync(base).sort().join() === 'full,g2,g3');
+  });
+
+  test('with no stopped generation, the next deploy uses a clone made once the last one settled', async () => {
+    const { root, base, maker, job, full, inode } = setup();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const g1 = await maker.create(job('g1', null, null));
+    const next = await waitFor('the clone', () =>
+      fs.readdirSync(base).find((name) => name.startsWith('next-')),
+    );
+    const clone = inode(path.join(base, next));
+    write(root, { 'lib/b.js': 'B' });
+    const g2 = await maker.create(job('g2', g1, ['lib/b.js']));
+    assert.equal(inode(g2.dir), clone);
+    assert.deepEqual(listing(g2.appDir), await full());
+    assert.equal(fs.readFileSync(path.join(g1.appDir, 'lib/b.js'), 'utf8'), 'b');
   });
 });
