@@ -144,15 +144,19 @@ async function up(args: Args): Promise<void> {
       throw new UsageError('--port needs a number from 0 to 65535');
   }
   const started = new Map<number, number>();
+  // A terminal that went away (a closed pipe) stops the printing, never the gateway: writing to it again
+  // would only raise EPIPE again.
+  let terminalGone = false;
+  process.stdout.on('error', () => (terminalGone = true));
+  const write = (text: string) => {
+    if (!terminalGone && process.stdout.writable) process.stdout.write(text);
+  };
   const printOutput = args.flags['quiet-workers']
     ? undefined
-    : outputPrinter(
-        (text) => process.stdout.write(text),
-        process.stdout.isTTY === true && !process.env.NO_COLOR,
-      );
+    : outputPrinter(write, process.stdout.isTTY === true && !process.env.NO_COLOR);
   const print = (text: string) => {
     printOutput?.flush();
-    process.stdout.write(text + '\n');
+    write(text + '\n');
   };
   const gateway = new Gateway({
     root: dir,
