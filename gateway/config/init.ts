@@ -61,7 +61,11 @@ function sourceGlobs(dir: string, extensions: RegExp): string[] {
     .readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && extensions.test(e.name))
     .map((e) => e.name);
-  const folders = ['src', 'lib', 'app', 'server', 'routes', 'views', 'templates', 'public', 'static', 'api'];
+  // `bin` holds express-generator's entry file (bin/www); the rest are the usual homes of an app's code.
+  const folders = [
+    ...['src', 'lib', 'app', 'server', 'routes', 'views', 'templates', 'public', 'static', 'api', 'bin'],
+    ...['config', 'controllers', 'middleware', 'middlewares', 'models', 'utils'],
+  ];
   const globs = [...present(dir, folders), ...files].sort();
   return globs.length ? globs : ['**'];
 }

@@ -36,11 +36,11 @@ function fixture(name: string) {
 }
 
 describe('inferConfig on each framework', () => {
-  test('Express: npm start, its sources, connect.sid, uploads/ shared, a warning about app.listen(3000)', () => {
+  test('Express: npm start, its sources (bin/www too), connect.sid, uploads/ shared, a warning about app.listen(3000)', () => {
     const { config, warnings } = fixture('express');
     assert.deepEqual(config, {
       start: 'npm start',
-      watch: ['app.js', 'package.json', 'public/**', 'views/**'],
+      watch: ['app.js', 'bin/**', 'package.json', 'public/**', 'views/**'],
       session: { cookie: 'connect.sid' },
       shared: ['uploads/'],
       env: { NODE_ENV: 'development' },
