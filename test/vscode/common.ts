@@ -5,6 +5,7 @@ import type { BatonApi } from '../../extension/extension';
 import type { GatewaySnapshot } from '../../extension/treeModel';
 import type { GenerationInfo } from '../../gateway/protocol/types';
 import { waitFor } from './workbench';
+import { isAlive } from '../../gateway/protocol/procStat';
 
 export const EXTENSION_ID = 'baton-dev.baton';
 
@@ -42,14 +43,10 @@ export function generation(s: GatewaySnapshot, id: number): GenerationInfo | und
   return s.state.generations.find((g) => g.id === id);
 }
 
-/** Whether a process with this pid exists (signal 0 checks without signalling). */
+/** Whether the process with this pid still runs: an exited one that its parent has not reaped yet (a
+ *  zombie, as the extension's own gateway is for a moment) does not. */
 export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+  return isAlive(pid);
 }
 
 /** Logs how long each step of a scenario took since the scenario began (the report's timings). */

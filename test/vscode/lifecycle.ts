@@ -8,7 +8,7 @@ import type { TreeNode } from '../../extension/treeModel';
 import { readGatewayFile } from '../../gateway/protocol/controlClient';
 import { BrowserClient } from './browserClient';
 import { batonApi, generation, processExists, stepTimer, waitForGateway, workspaceFolder } from './common';
-import { clickDom, screenshot, waitFor, waitForDom } from './workbench';
+import { clickDom, queryDom, screenshot, waitFor, waitForDom } from './workbench';
 
 const SIDEBAR = '.part.sidebar';
 
@@ -116,7 +116,7 @@ export async function lifecycle(): Promise<void> {
           api,
           'generation 1 stopped',
           (s) => (generation(s, 1)?.state === 'stopped' ? true : undefined),
-          5000,
+          20_000,
         ),
       );
       await waitFor(
@@ -148,13 +148,25 @@ export async function lifecycle(): Promise<void> {
  * open), so the gesture is repeated a few times.
  */
 async function killFromContextMenu<T>(what: string, effect: () => Promise<T>): Promise<T> {
+  const killItem = '.monaco-menu .action-label:has-text("Kill Worker")';
   for (let attempt = 1; ; attempt++) {
-    await clickDom(`${SIDEBAR} .monaco-list-row:has-text("draining")`, 'right');
-    await clickDom('.monaco-menu .action-label:has-text("Kill Worker")');
+    // The menu of an attempt whose click it ignored may still be open (it covers the rows): click its item
+    // again. An earlier attempt's kill may also have landed late: then there is no draining row, only the
+    // effect to wait for again.
+    const menuOpen = (await queryDom('.monaco-menu .action-label')).some((e) =>
+      e.text.includes('Kill Worker'),
+    );
+    const draining = (await queryDom(`${SIDEBAR} .monaco-list-row`)).some((r) => r.text.includes('draining'));
+    if (menuOpen) await clickDom(killItem);
+    else if (draining) {
+      await clickDom(`${SIDEBAR} .monaco-list-row:has-text("draining")`, 'right');
+      await clickDom(killItem);
+    }
     try {
       return await effect();
     } catch (err) {
-      if (attempt === 3) throw new Error(`Kill Worker from the context menu, 3 times: no ${what}: ${err}`);
+      if (attempt === 4 || !(menuOpen || draining))
+        throw new Error(`Kill Worker from the context menu, ${attempt} times: no ${what}: ${err}`);
     }
   }
 }
