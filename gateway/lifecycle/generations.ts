@@ -245,7 +245,7 @@ export class Generations extends EventEmitter<LifecycleEvents> {
       this.onExit(gen, code, signal);
     });
     const { path: probePath, timeoutSeconds } = config.ready;
-    const misplaced = this.watchPort(gen, child, () => exited);
+    const misplaced = this.watchPort(gen, child, config.start, () => exited);
     const ready = await this.runtime.waitReady(
       gen.port,
       () => gen.address,
@@ -268,13 +268,18 @@ export class Generations extends EventEmitter<LifecycleEvents> {
   }
 
   /** While `gen` starts, learns the address its worker listens on, or why it will never answer on $PORT. */
-  private watchPort(gen: Generation, child: Job, exited: () => boolean): { reason: string | null } {
+  private watchPort(
+    gen: Generation,
+    child: Job,
+    start: string,
+    exited: () => boolean,
+  ): { reason: string | null } {
     const verdict: { reason: string | null } = { reason: null };
     if (!child.pid) return verdict;
     const cancelled = () => exited() || gen.halted || gen.state !== 'starting';
     void this.runtime.watchListen(child.pid, gen.port!, cancelled).then((found) => {
       if (found?.kind === 'listening') gen.address = found.address;
-      else if (found) verdict.reason = wrongPortMessage(found.listeners, gen.port!, this.config.start);
+      else if (found) verdict.reason = wrongPortMessage(found.listeners, gen.port!, start);
     });
     return verdict;
   }
