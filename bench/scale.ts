@@ -2,7 +2,8 @@
 // stores its numbers under "scale" in bench/results.json). A 10-file app against the same tiny Node worker in a
 // folder of 20,000 source files in nested folders plus 50 binary assets of 1 MB, then a 100,000-file tree: one
 // file edited per deploy; save → live, gateway RSS after the deploys, the longest wait of a request to the
-// live generation while the deploys run, and `baton up` → generation 1 live. BATON_CLI=path/to/cli.js
+// live generation while the deploys run, `baton up` → generation 1 live, and the same again after `baton down`
+// (the first snapshot then starts from the one kept, process/snapshotKept.ts). BATON_CLI=path/to/cli.js
 // measures another build (for before/after numbers).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -11,6 +12,8 @@ import * as path from 'node:path';
 import { CLI, REPO, RunningGateway } from '../test/support/gateway';
 import { rssMB } from '../test/reliability/proc';
 import { table } from '../gateway/cli/table';
+import { userBase } from '../gateway/process/snapshotBase';
+import { keptPlace } from '../gateway/process/snapshotKept';
 import { median, round } from './stats';
 
 type Log = (line: string) => void;
@@ -18,6 +21,8 @@ type Log = (line: string) => void;
 export interface ScaleRun {
   files: number;
   upToLiveMs: number | null;
+  /** `baton up` again after `baton down` (a big app's first snapshot then starts from the kept one). */
+  againUpToLiveMs?: number | null;
   saveToLiveMs: number | null;
   rssAfterDeploysMB: number | null;
   longestWaitMs: number | null;
@@ -32,6 +37,7 @@ export interface ScaleResults {
 
 interface Measured {
   upToLiveMs: number;
+  againUpToLiveMs: number;
   saveToLiveMs: number;
   rssAfterDeploysMB: number;
   longestWaitMs: number;
@@ -115,14 +121,34 @@ async function measure(dir: string, deploys: number, cli: string, log: Log): Pro
     }
     const longestWaitMs = await probe.stop();
     const rss = rssMB(gw.child.pid!);
-    const result = { upToLiveMs, saveToLiveMs: median(times), rssAfterDeploysMB: rss, longestWaitMs };
     log(
-      `  up → live ${upToLiveMs.toFixed(0)} ms; save → live median ${result.saveToLiveMs.toFixed(0)} ms ` +
+      `  up → live ${upToLiveMs.toFixed(0)} ms; save → live median ${median(times).toFixed(0)} ms ` +
         `(${times.map((t) => t.toFixed(0)).join(' ')}); RSS ${rss.toFixed(1)} MB; longest wait ${longestWaitMs.toFixed(0)} ms`,
     );
-    return result;
+    await gw.stop();
+    const againUpToLiveMs = await upToLive(dir, cli);
+    log(`  baton down, then up again → live ${againUpToLiveMs.toFixed(0)} ms`);
+    return {
+      upToLiveMs,
+      againUpToLiveMs,
+      saveToLiveMs: median(times),
+      rssAfterDeploysMB: rss,
+      longestWaitMs,
+    };
   } finally {
     await probe?.stop();
+    await gw.stop();
+  }
+}
+
+/** `baton up` → generation 1 live, in ms. */
+async function upToLive(dir: string, cli: string): Promise<number> {
+  const t0 = performance.now();
+  const gw = await RunningGateway.start(dir, [], false, { cli });
+  try {
+    await gw.waitState('generation 1 live', (s) => s.live === 1, 300_000);
+    return performance.now() - t0;
+  } finally {
     await gw.stop();
   }
 }
@@ -137,11 +163,13 @@ async function run(files: number, assets: number, deploys: number, cli: string, 
     return {
       files,
       upToLiveMs: round(r.upToLiveMs),
+      againUpToLiveMs: round(r.againUpToLiveMs),
       saveToLiveMs: round(r.saveToLiveMs),
       rssAfterDeploysMB: round(r.rssAfterDeploysMB, 1),
       longestWaitMs: round(r.longestWaitMs),
     };
   } finally {
+    fs.rmSync(keptPlace(userBase(), dir), { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -191,8 +219,14 @@ export function scaleRows(s: ScaleResults): string[][] {
       ok(s.big.upToLiveMs === null ? null : s.big.upToLiveMs <= 3000),
     ],
     [
-      '100,000 files: up → live / save → live',
-      `${ms(s.huge.upToLiveMs)} / ${ms(s.huge.saveToLiveMs)}`,
+      'baton up again (after down) → gen 1 live, 10 / 20,000',
+      `${ms(s.tiny.againUpToLiveMs ?? null)} / ${ms(s.big.againUpToLiveMs ?? null)}`,
+      '≤ 3000 ms',
+      ok(s.big.againUpToLiveMs == null ? null : s.big.againUpToLiveMs <= 3000),
+    ],
+    [
+      '100,000 files: up → live / again / save → live',
+      `${ms(s.huge.upToLiveMs)} / ${ms(s.huge.againUpToLiveMs ?? null)} / ${ms(s.huge.saveToLiveMs)}`,
       '',
       '',
     ],

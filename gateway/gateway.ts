@@ -26,7 +26,7 @@ import { Generations } from './lifecycle/generations';
 import type { GatewayParts } from './parts';
 import { snapshotRules } from './process/shared';
 import { releaseFolderLock, takeFolderLock } from './process/folderLock';
-import { createSnapshotBase, snapshotBase } from './process/snapshotBase';
+import { createSnapshotBase, keptSnapshotDir, snapshotBase } from './process/snapshotBase';
 import { ChangeWatcher } from './process/watcher';
 import { gatewayFilePath } from './protocol/controlClient';
 import { removeGatewayFile, writeGatewayFile } from './protocol/gatewayFile';
@@ -99,7 +99,8 @@ export class Gateway implements GatewayParts {
     });
     const current = () => this.live.refresh(); // each deploy reads an edited baton.json
     this.snapshotDir = snapshotBase(this.id);
-    this.generations = new Generations(options.root, current, this.id, this.snapshotDir);
+    const kept = keptSnapshotDir(options.root);
+    this.generations = new Generations(options.root, current, this.id, this.snapshotDir, kept);
     this.generations
       .on('stateChanged', () => this.stateChanged())
       .on('transition', (gen, from, to) => options.onTransition?.(gen, from, to))

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 const USER = 'baton';
 const REPO = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '..');
-const FILES = ['data', 'lifecycle', 'hygiene', 'python', 'control', 'unavailable'].map(
+const FILES = ['data', 'snapshots', 'lifecycle', 'hygiene', 'python', 'control', 'unavailable'].map(
   (name) => `out/test/integration/${name}.test.js`,
 );
 

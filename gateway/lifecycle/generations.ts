@@ -59,7 +59,7 @@ export class Generations extends EventEmitter<LifecycleEvents> {
   /** The deploy in progress, and the id reserved for one follow-up that coalesces every later request. */
   private deploying: Promise<void> | null = null;
   private followUp: number | null = null;
-  private readonly snapshots = new SnapshotService();
+  private readonly snapshots: SnapshotService;
   private lastSnapshot: SnapshotPlace | null = null;
   private lastSnapshotConfig: BatonConfig | null = null;
   private shuttingDown = false;
@@ -71,10 +71,13 @@ export class Generations extends EventEmitter<LifecycleEvents> {
     /** The config in force: baton.json can be edited while the gateway runs (see config/liveConfig). */
     private readonly currentConfig: () => BatonConfig,
     private readonly gatewayId: string,
+    /** This gateway's snapshot folder, and where the app's newest snapshot is kept between runs (or null). */
     private readonly snapshotDir: string,
+    kept: string | null,
     private readonly runtime: Runtime = osRuntime,
   ) {
     super();
+    this.snapshots = new SnapshotService(kept);
   }
 
   private get config(): BatonConfig {
@@ -421,6 +424,8 @@ export class Generations extends EventEmitter<LifecycleEvents> {
       }),
     );
     if (this.deploying) await this.deploying.catch(() => undefined);
+    // The newest snapshot is kept for the next `baton up` of this app (process/snapshotKept.ts).
+    await this.snapshots.keep().catch(() => false);
     await this.snapshots.close(); // it may be writing the next clone into the folder
     await removeTree(this.snapshotDir).catch(() => undefined); // the watchdog removes it too
   }

@@ -56,13 +56,19 @@ export function isDependencyDir(rel: string): boolean {
   return DEPENDENCY_DIRS.includes(rel.slice(rel.lastIndexOf('/') + 1));
 }
 
-/** The highest folder at or above `root` that has a node_modules (Node resolves from any of them). */
+/** The highest folder at or above `root` that has a node_modules (Node resolves from any of them): a snapshot
+ *  mirrors the folders from there down to the app. */
 function resolutionTop(root: string): string {
   let top = root;
   for (let dir = root; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'node_modules'))) top = dir;
     if (path.dirname(dir) === dir) return top;
   }
+}
+
+/** Where the app's root is inside a snapshot's folder. */
+export function appRelOf(root: string): string {
+  return path.relative(resolutionTop(root), root);
 }
 
 export interface SnapshotOptions {

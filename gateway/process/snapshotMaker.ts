@@ -7,7 +7,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SharedPaths } from './shared';
-import { createSnapshot, ignoreMatcher, isDependencyDir, type Changes, type Snapshot } from './snapshot';
+import {
+  appRelOf,
+  createSnapshot,
+  ignoreMatcher,
+  isDependencyDir,
+  type Changes,
+  type Snapshot,
+} from './snapshot';
+import { claimKept, keepSnapshot, type KeptRules } from './snapshotKept';
 import { removeTree } from './snapshotCopy';
 import { prepareSnapshot, type Prepared } from './snapshotPrepare';
 import { RuntimeFiles, type Written } from './runtimeFiles';
@@ -22,15 +30,22 @@ const KEEP_STEPS = 50;
 
 interface Spare {
   prepared: Prepared;
-  /** What changed from what it holds to the newest snapshot, and the folders watched meanwhile. */
-  dirty: Set<string>;
-  recursive: readonly string[];
+  /** What changed from what it holds to the newest snapshot, and the folders watched meanwhile; null when
+   *  not known (then every file is compared with the workspace's). */
+  since: { dirty: Set<string>; recursive: readonly string[] } | null;
   /** The newest snapshot's folder: it fits a deploy whose previous snapshot this is. */
-  upTo: string;
+  upTo: string | null;
   madeAt: number;
+  /** The rules it was made with: with others, an entry in it could be one that must be left out or linked. */
+  rules: KeptRules;
 }
 
-const sameBases = (a: readonly string[], b: readonly string[]) => a.join('\0') === b.join('\0');
+/** Nothing known about what changed: every folder is read and every file compared with the workspace's. */
+const UNKNOWN: Changes = { dirty: new Set(), recursive: [] };
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.join('\0') === b.join('\0');
+const sameRules = (a: KeptRules, b: KeptRules) =>
+  a.root === b.root && sameList(a.ignore, b.ignore) && sameList(a.shared, b.shared);
 
 /** What a job's config leaves out of its snapshot, and what it links to the workspace instead of copying. */
 export function jobRules(job: Pick<CreateJob, 'ignore' | 'shared'>) {
@@ -57,23 +72,34 @@ export class SnapshotMaker {
   async create(job: CreateJob): Promise<Snapshot> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const spare = this.fitting(job);
+    const first = this.newest === null && !this.spare && job.kept;
+    if (first) this.spare = this.claim(first, job);
+    const spare = this.spare && sameRules(this.spare.rules, job) ? this.spare : null;
     if (!spare) this.drop(this.spare);
     this.spare = null;
-    if (spare) this.clone?.abandon();
+    const exact = spare && this.fits(spare, job);
+    if (exact) this.clone?.abandon();
     const cloned = (await this.clone?.done) ?? null;
     this.clone = null;
+    const previous = (job.previous && this.made.get(job.previous)?.snapshot) || null;
     let start: { prepared: Prepared | null; previous: Snapshot | null; changes: Changes | null };
-    if (spare) {
+    if (spare && (exact || !(cloned && cloned.base === previous && job.changes))) {
+      // The spare, brought up to date by the watcher's changes, or else by comparing every file.
       if (cloned) this.discard(cloned.dir);
-      const changes = { dirty: new Set([...spare.dirty, ...job.changes!.dirty]), recursive: spare.recursive };
+      const changes = exact
+        ? {
+            dirty: new Set([...spare.since!.dirty, ...job.changes!.dirty]),
+            recursive: spare.since!.recursive,
+          }
+        : UNKNOWN;
       start = { prepared: spare.prepared, previous: spare.prepared.base, changes };
     } else {
-      const previous = (job.previous && this.made.get(job.previous)?.snapshot) || null;
+      if (spare) this.drop(spare);
       start = { prepared: cloned, previous, changes: job.changes };
     }
     const { ignored, linked } = jobRules(job);
     const snapshot = await createSnapshot(job.root, job.dir, { ignored, linked, ...start });
+    if (first && fs.existsSync(first)) this.discard(first); // what is left of it, or one that did not fit
     this.made.set(job.dir, { snapshot, madeAt: Date.now() + 1, job });
     this.step(job);
     this.timer = setTimeout(() => this.startClone(snapshot), CLONE_AFTER_MS);
@@ -97,14 +123,14 @@ export class SnapshotMaker {
     const runtime = new RuntimeFiles(job.root, snapshot.appDir, jobRules(job).shared);
     try {
       const cleaned = await cleanSnapshot(snapshot, madeAt, runtime);
-      const changes = this.changesSince(dir);
+      const since = this.changesSince(dir);
       // Of two stopped generations' folders, the newer one is kept: fewer changes bring it up to date.
-      if (!changes || (this.spare && this.spare.madeAt > madeAt)) this.discard(dir);
+      if (this.spare && this.spare.madeAt > madeAt) this.discard(dir);
       else {
         const prepared = recycle(snapshot, cleaned.tree, this.place('spare'));
         this.drop(this.spare);
-        for (const rel of cleaned.changed) changes.dirty.add(rel);
-        this.spare = { prepared, ...changes, upTo: this.newest!, madeAt };
+        for (const rel of since ? cleaned.changed : []) since!.dirty.add(rel);
+        this.spare = { prepared, since, upTo: this.newest, madeAt, rules: job };
         this.clone?.abandon();
         if (this.timer) clearTimeout(this.timer);
         this.timer = null;
@@ -128,11 +154,34 @@ export class SnapshotMaker {
     this.newest = job.dir;
   }
 
-  /** The spare, if the watcher's changes take it from what it holds to what this job's snapshot must. */
-  private fitting(job: CreateJob): Spare | null {
+  /** Whether the watcher's changes take the spare from what it holds to what this job's snapshot must. */
+  private fits(spare: Spare, job: CreateJob): boolean {
+    if (!spare.since || !job.changes || spare.upTo !== job.previous) return false;
+    return sameList(spare.since.recursive, job.changes.recursive);
+  }
+
+  /** The snapshot kept from the last run, as the spare of the first deploy (compared file by file). */
+  private claim(kept: string, job: CreateJob): Spare | null {
+    const prepared = claimKept(kept, job, appRelOf(job.root));
+    return prepared && { prepared, since: null, upTo: null, madeAt: 0, rules: job };
+  }
+
+  /**
+   * Every generation stopped (the gateway is stopping): the spare, which holds the newest snapshot that was
+   * cleaned, is kept in `dest` for the next run. Returns whether one was.
+   */
+  keep(dest: string): boolean {
     const spare = this.spare;
-    if (!spare || !job.changes || spare.upTo !== job.previous) return null;
-    return sameBases(spare.recursive, job.changes.recursive) ? spare : null;
+    this.spare = null;
+    if (!spare) return false;
+    try {
+      keepSnapshot(spare.prepared, spare.rules, dest);
+      return true;
+    } catch {
+      this.drop(spare);
+      this.discard(dest);
+      return false;
+    }
   }
 
   /** What changed from the snapshot in `dir` to the newest one; null when not known all the way. */
@@ -141,7 +190,7 @@ export class SnapshotMaker {
     let recursive: readonly string[] | null = null;
     for (let at = this.newest; at !== dir;) {
       const step = at === null ? undefined : this.steps.get(at);
-      if (!step?.changes || (recursive && !sameBases(recursive, step.changes.recursive))) return null;
+      if (!step?.changes || (recursive && !sameList(recursive, step.changes.recursive))) return null;
       recursive = step.changes.recursive;
       for (const rel of step.changes.dirty) dirty.add(rel);
       at = step.previous;
@@ -167,7 +216,7 @@ export class SnapshotMaker {
 
   /** Moves a folder out of the way at once, then removes it in the background. */
   private discard(dir: string): void {
-    const trash = path.join(path.dirname(dir), `trash-${++this.names}`);
+    const trash = this.trash(dir);
     let gone = dir;
     try {
       fs.renameSync(dir, trash);
@@ -176,6 +225,11 @@ export class SnapshotMaker {
       // already gone, or it cannot move: removed where it is
     }
     void removeTree(gone).catch(() => undefined);
+  }
+
+  /** A name beside `dir` for it on its way out (unique among gateways: the kept folders share a parent). */
+  private trash(dir: string): string {
+    return path.join(path.dirname(dir), `trash-${process.pid}-${++this.names}`);
   }
 
   /** Stops the timer (the folders go with the snapshot folder). */

@@ -27,15 +27,19 @@ export interface CreateJob {
   previous: string | null;
   /** What changed since `previous`; null when unknown (then the whole app is read). */
   changes: Changes | null;
+  /** Where the snapshot kept from the last run is (snapshotKept.ts); null: none is kept for this app. */
+  kept: string | null;
 }
 
 export type Request =
   | ({ type: 'create'; id: number } & CreateJob)
   | { type: 'retire'; id: number; dir: string }
+  | { type: 'keep'; id: number; dir: string }
   | { type: 'forget'; dir: string };
 export type Reply =
   | { id: number; appDir: string }
   | { id: number; written: Written }
+  | { id: number; kept: boolean }
   | { id: number; error: string; code?: string };
 
 interface Waiting {
@@ -48,7 +52,7 @@ interface Waiting {
 const SMALL_APP_FILES = 2000;
 
 /** How many files the app's snapshot copies, counted up to `limit`. */
-function countFiles(job: CreateJob, limit: number): number {
+function countFiles(job: Pick<CreateJob, 'root' | 'ignore' | 'shared'>, limit: number): number {
   const { ignored, linked } = jobRules(job);
   let count = 0;
   const walk = (rel: string) => {
@@ -71,6 +75,9 @@ function countFiles(job: CreateJob, limit: number): number {
 }
 
 export class SnapshotService {
+  /** @param kept where this app's newest snapshot is kept between runs; null: never (snapshotBase.ts). */
+  constructor(private readonly kept: string | null) {}
+
   private worker: Worker | null = null;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
@@ -79,10 +86,14 @@ export class SnapshotService {
   private local: { maker: SnapshotMaker; queue: Promise<unknown> } | null = null;
 
   /** Makes a snapshot; on failure no folder is left. */
-  async create(job: CreateJob): Promise<SnapshotPlace> {
+  async create(job: Omit<CreateJob, 'kept'>): Promise<SnapshotPlace> {
     this.small ??= countFiles(job, SMALL_APP_FILES) < SMALL_APP_FILES;
-    if (this.small) return { dir: job.dir, appDir: (await this.here((maker) => maker.create(job))).appDir };
-    const reply = await this.call({ type: 'create', id: this.nextId++, ...job });
+    if (this.small) {
+      const snapshot = await this.here((maker) => maker.create({ ...job, kept: null }));
+      return { dir: job.dir, appDir: snapshot.appDir };
+    }
+    // A small app's first copy is fast: only a big one's newest snapshot is kept between runs.
+    const reply = await this.call({ type: 'create', id: this.nextId++, ...job, kept: this.kept });
     return { dir: job.dir, appDir: 'appDir' in reply ? reply.appDir : '' };
   }
 
@@ -95,6 +106,14 @@ export class SnapshotService {
     if (this.small) return this.here((maker) => maker.retire(dir));
     const reply = await this.call({ type: 'retire', id: this.nextId++, dir });
     return 'written' in reply ? reply.written : { notes: [], unsaved: [] };
+  }
+
+  /** The gateway is stopping and every generation has stopped: keeps the newest snapshot for the next run.
+   *  Resolves to whether one was kept. */
+  async keep(): Promise<boolean> {
+    if (this.small || !this.kept || !this.worker) return false;
+    const reply = await this.call({ type: 'keep', id: this.nextId++, dir: this.kept });
+    return 'kept' in reply && reply.kept;
   }
 
   /** Removes a snapshot's folder; its record is forgotten. */

@@ -14,6 +14,7 @@ port.on('message', (req: Request) => {
     let reply: Reply;
     try {
       if (req.type === 'create') reply = { id: req.id, appDir: (await maker.create(req)).appDir };
+      else if (req.type === 'keep') reply = { id: req.id, kept: maker.keep(req.dir) };
       else reply = { id: req.id, written: await maker.retire(req.dir) };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

@@ -1,11 +1,12 @@
 // Snapshots made from what changed, through a real gateway: a Python-style virtualenv start command, an
 // editor's atomic save, and hard links that outlive the generation they were first made for. The app has
 // 2,000 more files, so that its snapshots are made in the gateway's snapshot worker thread (smaller apps'
-// snapshots, as in the other tests, are made on the gateway's own thread).
+// snapshots, as in the other tests, are made on the gateway's own thread, and never kept between runs).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { keptSnapshotDir } from '../../gateway/process/snapshotBase';
 import { request, RunningGateway, tinyApp, waitFor } from '../support/gateway';
 
 describe('snapshots of a changing app', () => {
@@ -65,5 +66,24 @@ describe('snapshots of a changing app', () => {
     await gw.waitState('gen 4 live', (s) => s.live === 4, 20_000);
     assert.equal((await info(4)).version, 'four');
     assert.equal(fs.readFileSync(path.join((await info(4)).cwd, 'lib/data.txt'), 'utf8'), 'changed\n');
+  });
+
+  it('keeps the newest snapshot through baton down; the next baton up copies only what changed', async (t) => {
+    // Null where snapshots live in memory (tmpfs): then nothing is kept and the next up copies the app again.
+    const kept = keptSnapshotDir(dir);
+    if (kept) t.after(() => fs.rmSync(kept, { recursive: true, force: true }));
+    const inode = (cwd: string) => fs.statSync(path.join(cwd, 'lib/data.txt')).ino;
+    const before = inode((await info(4)).cwd);
+    await gw.stop();
+    if (kept) assert.ok(fs.existsSync(path.join(kept, 'record.json')), `a kept snapshot in ${kept}`);
+
+    fs.writeFileSync(path.join(dir, 'version.txt'), 'edited while Baton was down\n');
+    gw = await RunningGateway.start(dir);
+    const first = await info(1);
+    assert.equal(first.version, 'edited while Baton was down');
+    if (kept) {
+      assert.equal(inode(first.cwd), before, 'the unchanged file is the kept copy');
+      await waitFor('the kept folder taken', () => !fs.existsSync(kept));
+    }
   });
 });

@@ -104,7 +104,7 @@ let transitions: string[];
 
 function setUp(fields: Record<string, unknown> = {}): void {
   config = parseConfig(JSON.stringify({ start: 'serve', ...fields }));
-  generations = new Generations(root, () => config, 'test', snapshots, runtime);
+  generations = new Generations(root, () => config, 'test', snapshots, null, runtime);
   generations.on('transition', (gen, from, to) => transitions.push(`${gen.id}:${from ?? 'new'}→${to}`));
 }
 

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
+  appRelOf,
   createSnapshot,
   ignoreMatcher,
   isDependencyDir,
@@ -14,6 +15,7 @@ import {
   type SnapshotOptions,
 } from '../../gateway/process/snapshot';
 import { SnapshotMaker } from '../../gateway/process/snapshotMaker';
+import type { CreateJob } from '../../gateway/process/snapshotService';
 import { prepareSnapshot } from '../../gateway/process/snapshotPrepare';
 import { waitFor } from '../support/gateway';
 
@@ -31,6 +33,14 @@ function write(root: string, files: Record<string, string>): void {
     fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
     fs.writeFileSync(path.join(root, name), text);
   }
+}
+
+/** Files a generation writes into its snapshot while it runs: stamped a second later than now, as a worker's
+ *  writes are (one written in the same clock tick as the snapshot was made would look like a snapshot's own). */
+function writeLater(appDir: string, files: Record<string, string>): void {
+  write(appDir, files);
+  const later = new Date(Date.now() + 1000);
+  for (const name of Object.keys(files)) fs.utimesSync(path.join(appDir, name), later, later);
 }
 
 /** Every path under `dir` (links not followed) → file text, "->target" for a link, "/" for a folder. */
@@ -330,6 +340,7 @@ describe('the next snapshot, prepared ahead', () => {
 
 describe("the snapshot worker's maker", () => {
   const makers: SnapshotMaker[] = [];
+  let fulls = 0;
   after(() => makers.forEach((maker) => maker.close()));
 
   function setup() {
@@ -337,19 +348,26 @@ describe("the snapshot worker's maker", () => {
     const base = tempDir();
     const maker = new SnapshotMaker();
     makers.push(maker);
-    const job = (name: string, previous: Snapshot | null, dirty: string[] | null) => ({
+    const job = (
+      name: string,
+      previous: Snapshot | null,
+      dirty: string[] | null,
+      more: Partial<CreateJob> = {},
+    ): CreateJob => ({
       root,
       dir: path.join(base, name),
       ignore: [],
       shared: [],
       previous: previous?.dir ?? null,
       changes: dirty && { dirty: new Set(dirty), recursive: everything },
+      kept: null,
+      ...more,
     });
     /** A snapshot read whole, with the same rules, to compare with. */
-    const full = async () => {
+    const full = async (more: Partial<CreateJob> = {}) => {
       const whole = new SnapshotMaker();
       makers.push(whole);
-      return listing((await whole.create(job('full', null, null))).appDir);
+      return listing((await whole.create(job(`full-${++fulls}`, null, null, more))).appDir);
     };
     const inode = (file: string) => fs.statSync(file).ino;
     return { root, base, maker, job, full, inode };
@@ -362,9 +380,9 @@ describe("the snapshot worker's maker", () => {
     write(root, { 'a.js': 'A' });
     const g2 = await maker.create(job('g2', g1, ['a.js']));
     // Generation 1 writes inside its snapshot: a report, a SQLite database, and over one of its sources.
-    write(g1.appDir, { 'out/report.txt': 'r', 'notes.db': 'rows' });
+    writeLater(g1.appDir, { 'out/report.txt': 'r', 'notes.db': 'rows' });
     fs.rmSync(path.join(g1.appDir, 'lib/c.js'));
-    write(g1.appDir, { 'lib/c.js': 'overwritten' });
+    writeLater(g1.appDir, { 'lib/c.js': 'overwritten' });
     const lib = inode(path.join(g1.appDir, 'lib'));
 
     const written = await maker.retire(g1.dir);
@@ -386,16 +404,74 @@ describe("the snapshot worker's maker", () => {
     assert.equal(fs.readFileSync(path.join(g2.appDir, 'lib/c.js'), 'utf8'), 'c');
   });
 
-  test('when the changes since a stopped generation are not known, its folder is removed', async () => {
-    const { root, base, maker, job, full } = setup();
-    write(root, { 'a.js': 'a' });
+  test('when the changes since a stopped generation are not known, its folder is reused file by file', async () => {
+    const { root, maker, job, full, inode } = setup();
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
     const g1 = await maker.create(job('g1', null, null));
-    write(root, { 'b.js': 'not reported' });
+    const b = inode(path.join(g1.appDir, 'lib/b.js'));
+    write(root, { 'c.js': 'not reported' });
     const g2 = await maker.create(job('g2', g1, null)); // the watcher was unsure: read whole
     assert.deepEqual(await maker.retire(g1.dir), { notes: [], unsaved: [] });
+    write(root, { 'a.js': 'A, not reported either' });
     const g3 = await maker.create(job('g3', g2, []));
     assert.deepEqual(listing(g3.appDir), await full());
-    await waitFor('only the two snapshots left', () => fs.readdirSync(base).sort().join() === 'full,g2,g3');
+    assert.equal(inode(path.join(g3.appDir, 'lib/b.js')), b, "generation 1's copy");
+  });
+
+  test('the newest snapshot is kept when the gateway stops; the next run brings it up to date', async () => {
+    const { root, base, maker, job, full, inode } = setup();
+    const kept = path.join(base, 'kept-app');
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b', 'lib/c.js': 'c' });
+    const g1 = await maker.create(job('g1', null, null, { kept }));
+    write(root, { 'a.js': 'A' });
+    const g2 = await maker.create(job('g2', g1, ['a.js'], { kept }));
+    writeLater(g2.appDir, { 'out/report.txt': 'written by generation 2' });
+    const b = inode(path.join(g2.appDir, 'lib/b.js'));
+    assert.deepEqual((await maker.retire(g2.dir)).unsaved, ['out/report.txt']);
+    await maker.retire(g1.dir);
+    assert.equal(maker.keep(kept), true);
+    maker.close();
+    assert.ok(fs.existsSync(path.join(kept, 'record.json')));
+
+    // Between runs: one file edited, one added, one removed.
+    write(root, { 'a.js': 'edited while Baton was down', 'lib/new.js': 'new' });
+    fs.rmSync(path.join(root, 'lib/c.js'));
+    const next = new SnapshotMaker();
+    makers.push(next);
+    const first = await next.create(job('run2-g1', null, null, { kept }));
+    assert.deepEqual(listing(first.appDir), await full());
+    assert.equal(inode(path.join(first.appDir, 'lib/b.js')), b, 'the kept copy, not a new one');
+    await waitFor('the kept folder used up', () => !fs.existsSync(kept));
+  });
+
+  test('a kept snapshot made with other rules, or cut short, is removed and the app read whole', async () => {
+    const { root, base, maker, job, full, inode } = setup();
+    const kept = path.join(base, 'kept-app');
+    write(root, { 'a.js': 'a', 'lib/b.js': 'b' });
+    const g1 = await maker.create(job('g1', null, null, { kept }));
+    await maker.retire(g1.dir);
+    assert.equal(maker.keep(kept), true);
+
+    const other = new SnapshotMaker();
+    makers.push(other);
+    const ignoring = { kept, ignore: ['lib/**'] };
+    const first = await other.create(job('other-g1', null, null, ignoring));
+    assert.deepEqual(listing(first.appDir), await full(ignoring));
+    await waitFor('the kept folder removed', () => !fs.existsSync(kept));
+
+    // A keep cut short: the snapshot moved there, the record never written.
+    const g2 = await other.create(job('other-g2', first, [], ignoring));
+    await other.retire(first.dir);
+    await other.retire(g2.dir);
+    assert.equal(other.keep(kept), true);
+    const keptA = inode(path.join(kept, 'snapshot', appRelOf(root), 'a.js'));
+    fs.rmSync(path.join(kept, 'record.json'));
+    const third = new SnapshotMaker();
+    makers.push(third);
+    const again = await third.create(job('third-g1', null, null, ignoring));
+    assert.deepEqual(listing(again.appDir), await full(ignoring));
+    assert.notEqual(inode(path.join(again.appDir, 'a.js')), keptA, 'copied anew');
+    await waitFor('the kept folder removed', () => !fs.existsSync(kept));
   });
 
   test('with no stopped generation, the next deploy uses a clone made once the last one settled', async () => {
