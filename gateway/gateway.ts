@@ -97,10 +97,9 @@ export class Gateway implements GatewayParts {
       this.generations.checkDrain(session.generation);
       this.stateChanged();
     });
-    const current = () => this.live.refresh(); // each deploy reads an edited baton.json
     this.snapshotDir = snapshotBase(this.id);
     const kept = keptSnapshotDir(options.root);
-    this.generations = new Generations(options.root, current, this.id, this.snapshotDir, kept);
+    this.generations = new Generations(options.root, this.live, this.id, this.snapshotDir, kept);
     this.generations
       .on('stateChanged', () => this.stateChanged())
       .on('transition', (gen, from, to) => options.onTransition?.(gen, from, to))

@@ -7,12 +7,18 @@ import { CONFIG_FILE, loadConfig, type BatonConfig } from './config';
 /** Read when the gateway starts (the listening socket, the file watcher, the session timers). */
 const RESTART_FIELDS = ['port', 'host', 'watch', 'session'] as const;
 
+/** What a reader of the config needs: the config in force, and reading baton.json again before a build. */
+export interface ConfigSource {
+  readonly current: BatonConfig;
+  refresh(): BatonConfig;
+}
+
 export type ConfigReport = { kind: 'error'; message: string } | { kind: 'applied'; restart: string[] };
 
 /** An editor that truncates then writes fires several events: the file is read once they settle. */
 const SETTLE_MS = 100;
 
-export class LiveConfig {
+export class LiveConfig implements ConfigSource {
   private config: BatonConfig;
   private readonly file: string;
   private stamp: string;

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import type { BatonConfig } from '../config/config';
+import type { ConfigSource } from '../config/liveConfig';
 import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
 import { MARKER_ENV } from '../process/processes';
@@ -68,8 +69,8 @@ export class Generations extends EventEmitter<LifecycleEvents> {
 
   constructor(
     private readonly root: string,
-    /** The config in force: baton.json can be edited while the gateway runs (see config/liveConfig). */
-    private readonly currentConfig: () => BatonConfig,
+    /** baton.json can be edited while the gateway runs (see config/liveConfig): each build reads it again. */
+    private readonly configs: ConfigSource,
     private readonly gatewayId: string,
     /** This gateway's snapshot folder, and where the app's newest snapshot is kept between runs (or null). */
     private readonly snapshotDir: string,
@@ -80,8 +81,9 @@ export class Generations extends EventEmitter<LifecycleEvents> {
     this.snapshots = new SnapshotService(kept);
   }
 
+  /** The config in force, without reading baton.json: drain checks run at any moment, even mid-save. */
   private get config(): BatonConfig {
-    return this.currentConfig();
+    return this.configs.current;
   }
 
   get(id: number): Generation | undefined {
@@ -133,7 +135,7 @@ export class Generations extends EventEmitter<LifecycleEvents> {
     this.emit('transition', gen, null, 'building');
     this.emit('stateChanged');
     // One config for the whole build and start, even if baton.json is edited meanwhile.
-    const config = this.config;
+    const config = this.configs.refresh();
     const env = {
       ...inheritedEnv(),
       ...config.env,

@@ -104,7 +104,19 @@ let transitions: string[];
 
 function setUp(fields: Record<string, unknown> = {}): void {
   config = parseConfig(JSON.stringify({ start: 'serve', ...fields }));
-  generations = new Generations(root, () => config, 'test', snapshots, null, runtime);
+  generations = new Generations(
+    root,
+    {
+      get current() {
+        return config;
+      },
+      refresh: () => config,
+    },
+    'test',
+    snapshots,
+    null,
+    runtime,
+  );
   generations.on('transition', (gen, from, to) => transitions.push(`${gen.id}:${from ?? 'new'}→${to}`));
 }
 
