@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { ControlClient, readGatewayFile } from '../../gateway/protocol/controlClient';
 import type { GatewayState } from '../../gateway/protocol/types';
 import { isAlive as pidAlive } from '../../gateway/protocol/procStat';
+import { keptSnapshotDir } from '../../gateway/process/snapshotBase';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -230,9 +231,12 @@ export class RunningGateway {
     await exited;
   }
 
+  /** Stops the gateway and removes the app with what Baton kept of it between runs (big apps only). */
   async dispose(): Promise<void> {
     await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
+    const kept = keptSnapshotDir(this.dir);
+    if (kept) fs.rmSync(kept, { recursive: true, force: true });
   }
 }
 
