@@ -176,6 +176,9 @@ async function run(files: number, assets: number, deploys: number, cli: string, 
 
 export async function benchScale(log: Log, cli = CLI): Promise<ScaleResults> {
   const deploys = 10;
+  log(
+    `apps and snapshots in ${os.tmpdir()} (TMPDIR): the first copy of a big app follows how fast that disk creates files`,
+  );
   const tiny = await run(10, 0, deploys, cli, log);
   const big = await run(20_000, 50, deploys, cli, log);
   const huge = await run(100_000, 0, 3, cli, log);
