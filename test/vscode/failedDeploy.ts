@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { batonApi, generation, stepTimer, waitForGateway, workspaceFolder } from './common';
-import { clickDom, waitFor, waitForDom } from './workbench';
+import { clickDom, clickUntil, waitFor, waitForDom } from './workbench';
 
 const TITLE_ACTIONS = '.part.sidebar .actions-container .action-label';
 
@@ -42,7 +42,12 @@ export async function failedDeploy(): Promise<void> {
     assert.equal(pending.label, '1 save not deployed');
     assert.equal(api.snapshots()[0].state.generations.length, 1, 'a save deploys nothing while it is off');
 
-    await clickDom('.part.sidebar .monaco-list-row:has-text("not deployed")');
+    // The positive signal of the click is the deploy it asks for: generation 2 in the gateway's state.
+    await clickUntil(
+      'the deploy of generation 2',
+      '.part.sidebar .monaco-list-row:has-text("not deployed")',
+      () => api.snapshots().find((s) => generation(s, 2)),
+    );
     const failed = await waitForGateway(
       api,
       'generation 2 failed',

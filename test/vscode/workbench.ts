@@ -59,6 +59,30 @@ export async function clickDom(selector: string, button: 'left' | 'right' = 'lef
   await ask(`BATON_DOM_CLICK ${id} ${button} ${selector}`, `click-${id}.json`);
 }
 
+/** Clicks `selector` until `probe` sees what the click should cause. A workbench under load can drop a click
+ *  on a tree row: the custom tree view runs a row's command from its selection, and a refresh that lands
+ *  between the click and the command (state events arrive several times a second) leaves it without one.
+ *  A click whose effect never shows is therefore repeated (at most `attempts` times), and each repeat is
+ *  logged, so a click the extension really ignores still fails the scenario. */
+export async function clickUntil<T>(
+  what: string,
+  selector: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  { attempts = 3, perAttemptMs = 10_000 } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await clickDom(selector);
+    try {
+      return await waitFor(what, probe, perAttemptMs);
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.log(
+        `  · no sign of ${what} after clicking ${selector}: clicking again (${attempt + 1}/${attempts})`,
+      );
+    }
+  }
+}
+
 /** A screenshot of the workbench into the driver's screenshot folder; its path, or null without one. */
 export async function screenshot(name: string): Promise<string | null> {
   return (await ask<{ path: string | null }>(`BATON_SCREENSHOT ${name}`, `screenshot-${name}.json`)).path;
