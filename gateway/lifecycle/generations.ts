@@ -8,9 +8,10 @@ import { drainVerdict } from '../holders/drain';
 import { Generation } from './generation';
 import { MARKER_ENV } from '../process/processes';
 import { adoptPortEnv } from '../process/adoptPortEnv';
-import { wrongPortMessage } from '../process/portAdvice';
+import { foreignPortMessage, wrongPortMessage } from '../process/portAdvice';
 import { snapshotRules } from '../process/shared';
 import { removeTree } from '../process/snapshotCopy';
+import { LOOPBACK } from '../process/worker';
 import type { Changes } from '../process/snapshot';
 import { SnapshotService, type SnapshotPlace } from '../process/snapshotService';
 import type { GenerationState, OutputStream } from '../protocol/types';
@@ -251,9 +252,11 @@ export class Generations extends EventEmitter<LifecycleEvents> {
     });
     const { path: probePath, timeoutSeconds } = config.ready;
     const misplaced = this.watchPort(gen, child, config.start, () => exited);
+    // Only the worker's own socket is probed; blindly each loopback address where nobody can tell whose it is.
+    const hosts = () => (gen.address ? [gen.address] : misplaced.blind ? LOOPBACK : []);
     const ready = await this.runtime.waitReady(
       gen.port,
-      () => gen.address,
+      hosts,
       probePath,
       timeoutSeconds * 1000,
       () => exited || gen.halted || misplaced.reason !== null,
@@ -272,18 +275,23 @@ export class Generations extends EventEmitter<LifecycleEvents> {
     this.makeLive(gen);
   }
 
-  /** While `gen` starts, learns the address its worker listens on, or why it will never answer on $PORT. */
+  /**
+   * While `gen` starts, learns the address its worker listens on, or why it will never answer on $PORT
+   * (`reason`), or that this system cannot tell (`blind`).
+   */
   private watchPort(
     gen: Generation,
     child: Job,
     start: string,
     exited: () => boolean,
-  ): { reason: string | null } {
-    const verdict: { reason: string | null } = { reason: null };
+  ): { reason: string | null; blind: boolean } {
+    const verdict = { reason: null as string | null, blind: false };
     if (!child.pid) return verdict;
     const cancelled = () => exited() || gen.halted || gen.state !== 'starting';
     void this.runtime.watchListen(child.pid, gen.port!, cancelled).then((found) => {
       if (found?.kind === 'listening') gen.address = found.address;
+      else if (found?.kind === 'unknown') verdict.blind = true;
+      else if (found?.kind === 'foreign') verdict.reason = foreignPortMessage(found.holder);
       else if (found) verdict.reason = wrongPortMessage(found.listeners, gen.port!, start);
     });
     return verdict;

@@ -22,15 +22,21 @@ export interface Runtime {
     onOutput: (text: string, stream: OutputStream) => void,
   ): Job;
   freePort(): Promise<number>;
-  /** Probes the worker until it answers: the address it answered on, or null (timed out, or cancelled). */
+  /**
+   * Probes the worker on the addresses `hosts()` gives until it answers: the address it answered on, or null
+   * (timed out, or cancelled).
+   */
   waitReady(
     port: number,
-    address: () => string | null,
+    hosts: () => readonly string[],
     path: string | null,
     timeoutMs: number,
     cancelled: () => boolean,
   ): Promise<string | null>;
-  /** Learns where a starting worker's processes listen: on $PORT (and which address), or elsewhere. */
+  /**
+   * Learns where a starting worker's processes listen: on $PORT (and which address), or elsewhere; or that
+   * another process listens on $PORT, or that this system cannot tell.
+   */
   watchListen(pid: number, port: number, cancelled: () => boolean): Promise<ListenVerdict | null>;
   /** Ends a process group and every descendant or marked process; resolves once none is left. */
   stopTree(pid: number, marker: string | null): Promise<void>;

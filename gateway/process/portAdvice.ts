@@ -1,6 +1,6 @@
 // What to tell a user whose worker listens on another port than $PORT: the port it used and the fix in the
 // app's own language, told from the listening process's command (and the start command, for compiled apps).
-import { formatListener, type Listener } from './ports';
+import { describeProcess, formatListener, type Holder, type Listener } from './ports';
 
 const ADVICE: [RegExp, string][] = [
   [/^(node|nodejs|bun|deno)\b/, 'e.g. app.listen(process.env.PORT)'],
@@ -27,4 +27,15 @@ export function wrongPortMessage(found: Listener[], port: number, start: string)
     ADVICE.find(([pattern]) => pattern.test(start))?.[1] ??
     'e.g. pass $PORT in "start", or read PORT from the environment';
   return `the app listens on ${where}, not on $PORT (${port}). Make it use the PORT environment variable, ${advice}`;
+}
+
+/**
+ * "another process (pid 1234 `nc`, user nobody) listens on [::1]:41234, the worker's $PORT: …". Baton serves
+ * only a socket of the worker's own processes, so a socket that anyone else bound first fails the generation.
+ */
+export function foreignPortMessage(holder: Holder): string {
+  return (
+    `${describeProcess(holder)} listens on ${formatListener(holder)}, the worker's $PORT: ` +
+    `Baton serves only a socket the worker's own processes listen on. Stop that process, then deploy again`
+  );
 }

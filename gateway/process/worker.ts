@@ -19,17 +19,43 @@ export function runCommand(
   return child;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function listenOnce(port: number, host: string): Promise<net.Server | null> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(null));
+    server.listen(port, host, () => resolve(server));
   });
+}
+
+const closeServer = (server: net.Server | null) =>
+  new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+
+/**
+ * A port that was free a moment ago on 127.0.0.1 and on ::1 (where the host has IPv6): a port that some other
+ * process holds on ::1 would make the worker's generation fail for a listener it does not own.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const v4 = await listenOnce(0, '127.0.0.1');
+    if (!v4) throw new Error('cannot listen on 127.0.0.1 to find a free port');
+    const { port } = v4.address() as net.AddressInfo;
+    const v6 = await listenOnce(port, '::1');
+    await Promise.all([closeServer(v4), closeServer(v6)]);
+    // No IPv6 at all (null every time) is fine; taken on ::1 only is tried again with another port.
+    if (v6 || attempt >= 20 || !(await hasIpv6())) return port;
+  }
+}
+
+let ipv6: Promise<boolean> | null = null;
+
+/** Whether this host can listen on ::1 at all (no IPv6, or IPv6 disabled: no). */
+export function hasIpv6(): Promise<boolean> {
+  ipv6 ??= listenOnce(0, '::1').then(async (server) => {
+    await closeServer(server);
+    return server !== null;
+  });
+  return ipv6;
 }
 
 function probeOnce(host: string, port: number, path: string | null): Promise<boolean> {
@@ -55,18 +81,21 @@ function probeOnce(host: string, port: number, path: string | null): Promise<boo
   });
 }
 
-/** The loopback addresses a worker may listen on, IPv4 first (`HOST` says 127.0.0.1). */
-const LOOPBACK = ['127.0.0.1', '::1'];
+/**
+ * The loopback addresses a worker may listen on, IPv4 first (`HOST` says 127.0.0.1): probed blindly only on a
+ * system that cannot tell which sockets are the worker's.
+ */
+export const LOOPBACK: readonly string[] = ['127.0.0.1', '::1'];
 
 /**
  * Polls the worker until it answers (the address that answered), it is given up on (`cancelled()` → null) or
- * the timeout passes (null). Tries `address()` once it is known (the address the worker listens on), else each
- * loopback address. Polls every 10–25 ms: the probe's delay is part of every deploy's overhead, and a refused
- * connect costs next to nothing.
+ * the timeout passes (null). Tries the addresses `hosts()` gives: none until the worker's own listening socket
+ * is known, never one that any other process could have bound. Polls every 10–25 ms: the probe's delay is part
+ * of every deploy's overhead, and a refused connect costs next to nothing.
  */
 export async function waitReady(
   port: number,
-  address: () => string | null,
+  hosts: () => readonly string[],
   path: string | null,
   timeoutMs: number,
   cancelled: () => boolean,
@@ -74,8 +103,7 @@ export async function waitReady(
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
   while (Date.now() < deadline && !cancelled()) {
-    const known = address();
-    for (const host of known ? [known] : LOOPBACK) {
+    for (const host of hosts()) {
       if (await probeOnce(host, port, path)) return cancelled() ? null : host;
     }
     await new Promise((resolve) => setTimeout(resolve, delay));

@@ -44,7 +44,7 @@ class FakeRuntime implements Runtime {
   /** Like the real probe, it gives up (null) once the lifecycle cancels it: the worker exited, or a kill. */
   waitReady(
     port: number,
-    _address: () => string | null,
+    _hosts: () => readonly string[],
     _path: string | null,
     _timeoutMs: number,
     cancelled: () => boolean,

@@ -2,6 +2,7 @@
 // (process/portAdvice.ts): the kernel's tables read for real, lsof's output and the advice per language.
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import {
   connectAddress,
@@ -9,9 +10,10 @@ import {
   formatListener,
   listeners,
   parseLsof,
+  portHolder,
   parseProcNet,
 } from '../../gateway/process/ports';
-import { wrongPortMessage } from '../../gateway/process/portAdvice';
+import { foreignPortMessage, wrongPortMessage } from '../../gateway/process/portAdvice';
 
 describe('reading the kernel tables', () => {
   test('decodes /proc/net/tcp and tcp6 addresses (host byte order per 32-bit word)', () => {
@@ -28,7 +30,7 @@ describe('reading the kernel tables', () => {
    0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0 100 0 0 10 0
    1: 0100007F:A1B2 0100007F:0BB8 01 00000000:00000000 00:00000000 00000000  1000        0 4343 1 0 20 4 30 10 -1
 `;
-    assert.deepEqual([...parseProcNet(table)], [['4242', { address: '127.0.0.1', port: 3000 }]]);
+    assert.deepEqual([...parseProcNet(table)], [['4242', { address: '127.0.0.1', port: 3000, uid: 1000 }]]);
   });
 
   describe('the listeners of this very process', () => {
@@ -46,6 +48,13 @@ describe('reading the kernel tables', () => {
       [v4, v6] = await Promise.all([listen('127.0.0.1'), listen('::1')]);
     });
     after(() => servers.forEach((s) => s.close()));
+
+    test('are found by port alone with the user and process that hold them', async () => {
+      const holder = { user: os.userInfo().username, pid: process.pid, command: 'node' };
+      assert.deepEqual(await portHolder('::1', v6), { address: '::1', port: v6, ...holder });
+      assert.deepEqual(await portHolder('127.0.0.1', v4), { address: '127.0.0.1', port: v4, ...holder });
+      assert.equal(await portHolder('::1', v4), null, 'another family of the same port is free');
+    });
 
     test('are found with their address, pid and command', async () => {
       const found = await listeners([process.pid]);
@@ -79,6 +88,18 @@ test('connects to a wildcard on the loopback address of its family, and writes I
   ]);
   assert.equal(formatListener({ address: '::1', port: 3000 }), '[::1]:3000');
   assert.equal(formatListener({ address: '0.0.0.0', port: 3000 }), '0.0.0.0:3000');
+});
+
+test('a foreign listener on $PORT is named with what is known of it', () => {
+  const at = { address: '::1', port: 41234, user: 'nobody' };
+  assert.equal(
+    foreignPortMessage({ ...at, pid: 77, command: 'nc' }),
+    "another process (pid 77 `nc`, user nobody) listens on [::1]:41234, the worker's $PORT: Baton serves only a socket the worker's own processes listen on. Stop that process, then deploy again",
+  );
+  assert.match(
+    foreignPortMessage({ ...at, pid: null, command: null }),
+    /^another process \(user nobody\) listens/,
+  );
 });
 
 describe('wrongPortMessage', () => {
